@@ -1,0 +1,29 @@
+#pragma once
+// Per-ISA, per-area kernel lists. Each is defined in the file that holds the
+// kernels (compiled with that ISA's flags) as a static array; kernel_list.cpp,
+// compiled for the baseline, joins them into the one list.
+#include <span>
+
+#include "kernels/kernels.h"
+
+namespace ember::kernels {
+
+#define EMBER_KERNEL_SET(isa)                                            \
+  std::span<const DotKernel> dot_kernels_##isa##_float();    /* f32, f16, bf16 */                 \
+  std::span<const DotKernel> dot_kernels_##isa##_legacy();   /* q4_0 q4_1 q5_0 q5_1 q8_0 iq4_nl */ \
+  std::span<const DotKernel> dot_kernels_##isa##_kquants();  /* q2_K..q6_K iq4_xs */              \
+  std::span<const QuantizeKernel> quantize_kernels_##isa();  /* activation rows */                \
+  std::span<const FloatOpsKernel> float_ops_kernels_##isa()
+
+EMBER_KERNEL_SET(scalar);      // src/kernels/ref/
+#if defined(__x86_64__) || defined(_M_X64)
+EMBER_KERNEL_SET(avx2);        // src/kernels/x86/avx2/
+EMBER_KERNEL_SET(avx512);      // src/kernels/x86/avx512/
+EMBER_KERNEL_SET(avx512vnni);  // the avx512 sources rebuilt with -mavx512vnni
+#endif
+#if defined(__aarch64__)
+EMBER_KERNEL_SET(neon);        // src/kernels/arm/
+#endif
+#undef EMBER_KERNEL_SET
+
+}  // namespace ember::kernels

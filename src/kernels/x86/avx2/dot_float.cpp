@@ -1,0 +1,6 @@
+// STUB: AVX2 float dot kernels, to be written.
+#include "kernels/kernel_sets.h"
+
+namespace ember::kernels {
+std::span<const DotKernel> dot_kernels_avx2_float() { return {}; }
+}  // namespace ember::kernels
