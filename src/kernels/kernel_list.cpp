@@ -23,9 +23,10 @@ void append(std::vector<T>& out, std::span<const T> in) {
 }
 
 #define EMBER_APPEND_SET(isa)                      \
-  append(l.dot, dot_kernels_##isa##_float());      \
-  append(l.dot, dot_kernels_##isa##_legacy());     \
-  append(l.dot, dot_kernels_##isa##_kquants());    \
+  append(l.dot, dot_kernels_float_##isa());      \
+  append(l.dot, dot_kernels_legacy_##isa());     \
+  append(l.dot, dot_kernels_kquants_##isa());    \
+  append(l.dot, dot_kernels_iquants_##isa());    \
   append(l.quantize, quantize_kernels_##isa());    \
   append(l.float_ops, float_ops_kernels_##isa())
 

@@ -1,5 +1,5 @@
 #pragma once
-// Per-ISA, per-area kernel lists. Each is defined in the file that holds the
+// Per-ISA, per-area kernel lists, named <area>_<isa>. Each is defined in the file that holds the
 // kernels (compiled with that ISA's flags) as a static array; kernel_list.cpp,
 // compiled for the baseline, joins them into the one list.
 #include <span>
@@ -9,9 +9,10 @@
 namespace ember::kernels {
 
 #define EMBER_KERNEL_SET(isa)                                            \
-  std::span<const DotKernel> dot_kernels_##isa##_float();    /* f32, f16, bf16 */                 \
-  std::span<const DotKernel> dot_kernels_##isa##_legacy();   /* q4_0 q4_1 q5_0 q5_1 q8_0 iq4_nl */ \
-  std::span<const DotKernel> dot_kernels_##isa##_kquants();  /* q2_K..q6_K iq4_xs */              \
+  std::span<const DotKernel> dot_kernels_float_##isa();    /* f32, f16, bf16 */                 \
+  std::span<const DotKernel> dot_kernels_legacy_##isa();   /* q4_0 q4_1 q5_0 q5_1 q8_0 */        \
+  std::span<const DotKernel> dot_kernels_kquants_##isa();  /* q2_K..q6_K */                      \
+  std::span<const DotKernel> dot_kernels_iquants_##isa();  /* iq4_nl iq4_xs */                  \
   std::span<const QuantizeKernel> quantize_kernels_##isa();  /* activation rows */                \
   std::span<const FloatOpsKernel> float_ops_kernels_##isa()
 
