@@ -228,7 +228,7 @@ TEST_CASE("k-quants: all-zero rows quantize to exact zeros") {
 }
 
 TEST_CASE("k-quants: constant rows come back close to the constant") {
-  for (const float c : {1.0f, -1.0f, 3.5e-3f, -250.0f}) {
+  for (const float c : {1.0f, -1.0f, 3.5e-3f, 1e-4f, -250.0f, 1e5f}) {
     const std::vector<float> x(2 * QK_K, c);
     for (const auto& t : kTypes) {
       const std::string name = t.name;
@@ -281,6 +281,26 @@ TEST_CASE("k-quants: denormal and tiny inputs give finite output near the input"
       REQUIRE(all_finite(out));
       // below f16's range the scales underflow; the result must not exceed the input's size
       for (size_t i = 0; i < x.size(); ++i) CHECK(std::fabs(out[i]) <= 2 * s);
+    }
+  }
+}
+
+TEST_CASE("k-quants: NaN and inf in one super-block leave the other super-blocks untouched") {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> gauss;
+  std::vector<float> clean(2 * QK_K);
+  for (auto& v : clean) v = gauss(rng);
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()}) {
+    auto dirty = clean;
+    dirty[5] = bad;
+    for (const auto& t : kTypes) {
+      const std::string name = t.name;
+      CAPTURE(name);
+      CAPTURE(bad);
+      const auto want = roundtrip(t, clean);
+      const auto got = roundtrip(t, dirty);  // must not crash; block 0 is garbage in, garbage out
+      CHECK(std::memcmp(got.data() + QK_K, want.data() + QK_K, QK_K * sizeof(float)) == 0);
     }
   }
 }
