@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstring>
 
 #include "kernels/kernel_sets.h"
 #include "kernels/x86/avx512_config.h"
@@ -45,19 +46,20 @@ inline __m512i dot_scaled(__m512i acc, __m512i q, __m512i y, __m512i s) {
 
 // --- q4_K, q5_K: 8 sub-blocks of 32, 6-bit scales and mins ------------------
 
-// The 12 packed bytes as [sc0..3, m0..3, sc4..7, m4..7]. Reads 16 bytes from
-// `scales`; the block's quants follow, so that stays inside the block.
-inline __m128i unpack_scales_k4(const uint8_t* scales) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales));
+// The 12 packed bytes as [sc0..3, m0..3, sc4..7, m4..7] in every 128-bit
+// lane. Reads 16 bytes from `scales`; the block's quants follow, so that stays
+// inside the block.
+inline __m512i unpack_scales_k4(const uint8_t* scales) {
+  const __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
   // words w0, w1, w2: sc0..3 / m0..3 are the low 6 bits of w0 / w1; sc4..7 and
   // m4..7 take their low 4 bits from the nibbles of w2 and their top 2 bits
   // from bits 6-7 of w0 / w1.
-  __m128i a = _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 1, 0));
-  a = _mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4));
-  a = _mm_and_si128(a, _mm_setr_epi32(0x3F3F3F3F, 0x3F3F3F3F, 0x0F0F0F0F, 0x0F0F0F0F));
-  __m128i b = _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 0, 0));
-  b = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0, 0x30303030, 0x30303030));
-  return _mm_or_si128(a, b);
+  const __m512i a = _mm512_srlv_epi32(_mm512_shuffle_epi32(v, _MM_PERM_CCBA),
+                                      _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0, 0, 4)));
+  const __m512i b = _mm512_srli_epi32(_mm512_shuffle_epi32(v, _MM_PERM_BAAA), 2);
+  const __m512i ma = _mm512_broadcast_i32x4(_mm_setr_epi32(0x3F3F3F3F, 0x3F3F3F3F, 0x0F0F0F0F, 0x0F0F0F0F));
+  const __m512i mb = _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0, 0x30303030, 0x30303030));
+  return _mm512_or_si512(_mm512_and_si512(a, ma), _mm512_and_si512(b, mb));
 }
 
 constexpr int k4_sc(int j) { return j < 4 ? j : j + 4; }    // byte of scale j above
@@ -91,6 +93,28 @@ inline __m256i k4_min_dot(__m512i r, const int16_t* bsums) {
   return _mm256_madd_epi16(load256(bsums), _mm256_shuffle_epi8(_mm512_castsi512_si256(r), ctl));
 }
 
+static_assert(offsetof(block_q2_K, dmin) == offsetof(block_q2_K, d) + 2);
+static_assert(offsetof(block_q4_K, dmin) == offsetof(block_q4_K, d) + 2);
+static_assert(offsetof(block_q5_K, dmin) == offsetof(block_q5_K, d) + 2);
+
+// acc (lanes 0-7: d-scaled sums, lanes 8-15: dmin-scaled mins) += one
+// super-block: `sum` the scaled quant dots, `mins` the min dots, `dd` the
+// block's adjacent f16 d and dmin.
+inline __m512 k4_accumulate(__m512 acc, __m512i sum, __m256i mins, const f16_bits* dd, float dy) {
+  uint32_t both;
+  std::memcpy(&both, dd, 4);
+  const __m128 f = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(both))), _mm_set1_ps(dy));
+  const __m512 scale = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                                             _mm512_castps128_ps512(f));
+  const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
+  const __m512i both_sums = _mm512_inserti64x4(_mm512_castsi256_si512(s8), mins, 1);
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(both_sums), scale, acc);
+}
+
+inline float k4_result(__m512 acc) {
+  return hsum(_mm512_castps512_ps256(acc)) - hsum(_mm512_extractf32x8_ps(acc, 1));
+}
+
 inline __m512i k4_scales(__m512i r, int c) {
   return _mm512_shuffle_epi8(r, _mm512_load_si512(kK4.sc[c]));
 }
@@ -105,12 +129,8 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* x = static_cast<const block_q4_K*>(vx);
   const auto* y = static_cast<const block_q8_K*>(vy);
   __m512 acc = _mm512_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK_K; ++b) {
-    const float dy = y[b].d;
-    const __m512i r = _mm512_broadcast_i32x4(unpack_scales_k4(x[b].scales));
-    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(k4_min_dot(r, y[b].bsums)),
-                              _mm256_set1_ps(dy * f16(x[b].dmin)), acc_min);
+    const __m512i r = unpack_scales_k4(x[b].scales);
     const uint8_t* q = x[b].qs;
     const int8_t* q8 = y[b].qs;
     __m512i s01 = _mm512_setzero_si512(), s23 = _mm512_setzero_si512();
@@ -118,10 +138,9 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
     s23 = dot_scaled(s23, nibbles64(q + 64), load512(q8 + 128), k4_scales(r, 2));
     s01 = dot_scaled(s01, nibbles64(q + 32), load512(q8 + 64), k4_scales(r, 1));
     s23 = dot_scaled(s23, nibbles64(q + 96), load512(q8 + 192), k4_scales(r, 3));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s01, s23)),
-                          _mm512_set1_ps(dy * f16(x[b].d)), acc);
+    acc = k4_accumulate(acc, _mm512_add_epi32(s01, s23), k4_min_dot(r, y[b].bsums), &x[b].d, y[b].d);
   }
-  return hsum(acc) - hsum(acc_min);
+  return k4_result(acc);
 }
 
 float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
@@ -129,12 +148,8 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m512i bit4 = _mm512_set1_epi8(0x10);
   __m512 acc = _mm512_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK_K; ++b) {
-    const float dy = y[b].d;
-    const __m512i r = _mm512_broadcast_i32x4(unpack_scales_k4(x[b].scales));
-    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(k4_min_dot(r, y[b].bsums)),
-                              _mm256_set1_ps(dy * f16(x[b].dmin)), acc_min);
+    const __m512i r = unpack_scales_k4(x[b].scales);
     const __m512i qh = load256x2(x[b].qh);
     const uint8_t* q = x[b].qs;
     const int8_t* q8 = y[b].qs;
@@ -148,10 +163,9 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m512i v = _mm512_mask_add_epi8(lo4, _mm512_test_epi8_mask(qh, sel), lo4, bit4);
       sum[c & 1] = dot_scaled(sum[c & 1], v, load512(q8 + 64 * c), k4_scales(r, c));
     }
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sum[0], sum[1])),
-                          _mm512_set1_ps(dy * f16(x[b].d)), acc);
+    acc = k4_accumulate(acc, _mm512_add_epi32(sum[0], sum[1]), k4_min_dot(r, y[b].bsums), &x[b].d, y[b].d);
   }
-  return hsum(acc) - hsum(acc_min);
+  return k4_result(acc);
 }
 
 // --- q2_K, q3_K, q6_K: 16 sub-blocks of 16, one per 128-bit lane ------------
@@ -273,14 +287,10 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const __m512i m3 = _mm512_set1_epi8(3);
   const __m128i m4 = _mm_set1_epi8(0x0F);
   __m512 acc = _mm512_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK_K; ++b) {
-    const float dy = y[b].d;
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
     const __m512i s16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_and_si128(packed, m4)));
     const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
-    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(load256(y[b].bsums), mins)),
-                              _mm256_set1_ps(dy * f16(x[b].dmin)), acc_min);
     __m512i sum[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
@@ -288,10 +298,10 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m512i q = _mm512_and_si512(_mm512_srlv_epi16(qs, crumb_shift(k)), m3);
       sum[k & 1] = dot_scaled(sum[k & 1], q, load512(y[b].qs + 64 * k), lane_scales(s16, k));
     }
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sum[0], sum[1])),
-                          _mm512_set1_ps(dy * f16(x[b].d)), acc);
+    acc = k4_accumulate(acc, _mm512_add_epi32(sum[0], sum[1]), _mm256_madd_epi16(load256(y[b].bsums), mins),
+                        &x[b].d, y[b].d);
   }
-  return hsum(acc) - hsum(acc_min);
+  return k4_result(acc);
 }
 
 }  // namespace
