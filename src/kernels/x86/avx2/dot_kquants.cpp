@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstring>
 
 #include "kernels/kernel_sets.h"
 #include "quant/blocks.h"
@@ -89,6 +90,17 @@ inline __m256i k4_min_dot(__m256i r, const int16_t* bsums) {
   return _mm256_madd_epi16(load256(bsums), _mm256_shuffle_epi8(r, ctl));
 }
 
+// [d * dy, dmin * dy] of a block whose f16 d and dmin are adjacent.
+inline __m128 k4_factors(const f16_bits* d, float dy) {
+  uint32_t both;
+  std::memcpy(&both, d, 4);
+  return _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(both))), _mm_set1_ps(dy));
+}
+
+static_assert(offsetof(block_q2_K, dmin) == offsetof(block_q2_K, d) + 2);
+static_assert(offsetof(block_q4_K, dmin) == offsetof(block_q4_K, d) + 2);
+static_assert(offsetof(block_q5_K, dmin) == offsetof(block_q5_K, d) + 2);
+
 float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* x = static_cast<const block_q4_K*>(vx);
   const auto* y = static_cast<const block_q8_K*>(vy);
@@ -96,10 +108,10 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
   __m256 acc = _mm256_setzero_ps();
   __m256 acc_min = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK_K; ++b) {
-    const float dy = y[b].d;
     const __m256i r = _mm256_broadcastsi128_si256(unpack_scales_k4(x[b].scales));
+    const __m128 f = k4_factors(&x[b].d, y[b].d);
     acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(k4_min_dot(r, y[b].bsums)),
-                              _mm256_set1_ps(dy * f16(x[b].dmin)), acc_min);
+                              _mm256_broadcastss_ps(_mm_movehdup_ps(f)), acc_min);
     const uint8_t* q = x[b].qs;
     const int8_t* q8 = y[b].qs;
     __m256i sum0 = _mm256_setzero_si256(), sum1 = _mm256_setzero_si256();
@@ -109,13 +121,10 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m256i qq = load256(q);
       const __m256i lo = _mm256_and_si256(qq, m4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qq, 4), m4);
-      const __m256i s_lo = _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c)]));
-      const __m256i s_hi = _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c + 1)]));
-      sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), s_lo));
-      sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), s_hi));
+      sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c)]))));
+      sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c + 1)]))));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)),
-                          _mm256_set1_ps(dy * f16(x[b].d)), acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), _mm256_broadcastss_ps(f), acc);
   }
   return hsum(acc) - hsum(acc_min);
 }
@@ -128,10 +137,10 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
   __m256 acc = _mm256_setzero_ps();
   __m256 acc_min = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK_K; ++b) {
-    const float dy = y[b].d;
     const __m256i r = _mm256_broadcastsi128_si256(unpack_scales_k4(x[b].scales));
+    const __m128 f = k4_factors(&x[b].d, y[b].d);
     acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(k4_min_dot(r, y[b].bsums)),
-                              _mm256_set1_ps(dy * f16(x[b].dmin)), acc_min);
+                              _mm256_broadcastss_ps(_mm_movehdup_ps(f)), acc_min);
     const uint8_t* q = x[b].qs;
     const int8_t* q8 = y[b].qs;
     // Bit 0 of each byte of h is the fifth bit of chunk c's low half, bit 1 of
@@ -146,13 +155,10 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qq, 4), m4),
                                          _mm256_and_si256(_mm256_slli_epi16(h, 3), bit4));
       h = _mm256_srli_epi16(h, 2);
-      const __m256i s_lo = _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c)]));
-      const __m256i s_hi = _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c + 1)]));
-      sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), s_lo));
-      sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), s_hi));
+      sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c)]))));
+      sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c + 1)]))));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)),
-                          _mm256_set1_ps(dy * f16(x[b].d)), acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), _mm256_broadcastss_ps(f), acc);
   }
   return hsum(acc) - hsum(acc_min);
 }
