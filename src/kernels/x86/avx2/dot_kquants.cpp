@@ -268,12 +268,12 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
   __m256 acc = _mm256_setzero_ps();
   __m256 acc_min = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK_K; ++b) {
-    const float dy = y[b].d;
+    const __m128 f = k4_factors(&x[b].d, y[b].d);
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
     const __m128i sc8 = _mm_and_si128(packed, m4);
     const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
     acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(load256(y[b].bsums), mins)),
-                              _mm256_set1_ps(dy * f16(x[b].dmin)), acc_min);
+                              _mm256_broadcastss_ps(_mm_movehdup_ps(f)), acc_min);
     __m256i sum = _mm256_setzero_si256();
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
@@ -288,7 +288,7 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
       }
       sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(dy * f16(x[b].d)), acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_broadcastss_ps(f), acc);
   }
   return hsum(acc) - hsum(acc_min);
 }

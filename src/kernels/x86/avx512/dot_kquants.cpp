@@ -13,6 +13,13 @@
 #include "kernels/x86/avx512_config.h"
 #include "quant/blocks.h"
 
+// GCC 12's AVX-512 headers build "undefined" vectors by self-initialisation,
+// which -Wuninitialized reports inside every inlined broadcast/insert/convert.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace ember::kernels {
 namespace {
 
