@@ -238,8 +238,8 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* vx, const void* vy) {
     __m256i sum = _mm256_slli_epi32(
         _mm256_madd_epi16(load256(y[b].bsums), _mm256_cvtepi8_epi16(sc8)), 2);
     sum = _mm256_sub_epi32(_mm256_setzero_si256(), sum);
-    // Bit 0 of each byte of hm is the high bit of the current 32-group.
-    __m256i hm = load256(x[b].hmask);
+    // hmask bit m (m = 4h + g) is the high bit of 32-group m.
+    const __m256i hm = load256(x[b].hmask);
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i qs = load256(x[b].qs + 32 * h);
@@ -249,8 +249,10 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* vx, const void* vy) {
 #pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
         const __m256i low = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), m3);
-        const __m256i q = _mm256_or_si256(low, _mm256_and_si256(_mm256_slli_epi16(hm, 2), bit2));
-        hm = _mm256_srli_epi16(hm, 1);
+        // Bit m moved to bit 2; the masked bit comes from the same byte.
+        const int m = 4 * h + g;
+        const __m256i hb = m < 2 ? _mm256_slli_epi16(hm, 2 - m) : _mm256_srli_epi16(hm, m - 2);
+        const __m256i q = _mm256_or_si256(low, _mm256_and_si256(hb, bit2));
         p[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, load256(q8 + 32 * g)), pair_scales(s, g));
       }
       sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])));
