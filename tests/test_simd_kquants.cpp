@@ -1,7 +1,8 @@
 // SIMD K-quant dots (q2_K..q6_K against q8_K) against the scalar reference:
 // random blocks straight from random bytes (every bit pattern of quants and
 // scales, not only what a quantizer makes), blocks at the extremes of every
-// field, rows at odd addresses, and ggml's dot products from quant_vectors.
+// field, rows that are only 2-byte aligned, and ggml's dot products from
+// quant_vectors.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -136,11 +137,12 @@ TEST_CASE("simd kquants: dots of random blocks match the scalar reference") {
     for (int64_t n : {int64_t(256), int64_t(1024), int64_t(4096 + 256)}) {
       const int64_t nb = n / QK_K;
       for (int rep = 0; rep < 8; ++rep) {
-        // One spare byte in front: odd reps put the row at an odd address,
-        // as rows of 210-byte q6_K blocks in a file often are.
-        std::vector<uint8_t> buf(nb * bs + 1);
+        // Odd reps start the row 2 bytes into the buffer: K-quant blocks have
+        // even sizes (so rows in a file are 2-byte aligned) but rows of
+        // 210-byte q6_K or 110-byte q3_K blocks are rarely 4- or 32-byte aligned.
+        std::vector<uint8_t> buf(nb * bs + 2);
         for (auto& c : buf) c = uint8_t(rng());
-        uint8_t* x = buf.data() + (rep & 1);
+        uint8_t* x = buf.data() + 2 * (rep & 1);
         for (int64_t b = 0; b < nb; ++b) set_block_scales(k.type, x, b, random_f16(rng), random_f16(rng));
         std::vector<block_q8_K> y(static_cast<size_t>(nb));
         fill_q8_K(rng, y, false);
