@@ -189,7 +189,7 @@ class FileParser {
   template <class T>
   Value read_numbers(uint64_t count) {
     std::vector<T> items(count);  // count was bounded by the bytes left
-    std::memcpy(items.data(), f_.base_ + pos_, count * sizeof(T));
+    if (count) std::memcpy(items.data(), f_.base_ + pos_, count * sizeof(T));
     pos_ += count * sizeof(T);
     return Value::number_array(std::move(items));
   }
