@@ -1,0 +1,217 @@
+// Attention over the KV cache. Work items are (tile of consecutive tokens of
+// one sequence, KV head, group of query heads): the item reads each cached
+// key and value row once and applies it to all of its queries. Every item is
+// computed the same way whichever thread takes it, so results do not depend
+// on the thread count.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "ember/error.h"
+#include "model/blocks.h"
+#include "quant/fp16.h"
+
+namespace ember::model {
+namespace {
+
+constexpr int kMaxTile = 32;
+constexpr int64_t kScoreBudget = int64_t(1) << 20;  // floats of scores per thread
+
+FromFloatFn row_quantizer(const kernels::KernelTable& kt, DType t) {
+  const FromFloatFn f = kt.quantize[uint32_t(t)];
+  return f ? f : type_traits(t).from_float;
+}
+
+// Quantized KV caches hold keys and values rotated by an orthonormal
+// Hadamard matrix, as llama.cpp does since its PR 21038: the rotation spreads
+// outlier channels over the whole block, so q4_0/q8_0 lose far less (on
+// SmolLM2 the q4_0 cache's logit error halves). Queries get the same rotation
+// (dot products are unchanged) and the attention output is rotated back
+// (H = Hᵀ = H⁻¹). Blocks of the largest power of two dividing the head size.
+constexpr int kMaxHead = 1024;
+
+int64_t hadamard_block(int64_t n) {
+  int64_t b = n & -n;
+  return std::min<int64_t>(b, 256);
+}
+
+void hadamard(float* x, int64_t n) {
+  const int64_t blk = hadamard_block(n);
+  const float norm = 1.0f / std::sqrt(float(blk));
+  for (int64_t b = 0; b < n; b += blk) {
+    float* v = x + b;
+    for (int64_t h = 1; h < blk; h <<= 1)
+      for (int64_t i = 0; i < blk; i += 2 * h)
+        for (int64_t j = i; j < i + h; ++j) {
+          const float a = v[j], c = v[j + h];
+          v[j] = a + c;
+          v[j + h] = a - c;
+        }
+    for (int64_t j = 0; j < blk; ++j) v[j] *= norm;
+  }
+}
+
+bool rotated(const KvCache& kv) { return kv.dims().type != DType::F16; }
+
+}  // namespace
+
+void AttentionScratch::reserve(const ModelConfig& c, const KvCache& kv, int n_threads) {
+  if (c.head_dim > kMaxHead || c.head_dim_v > kMaxHead)
+    throw Error(ErrorKind::Unsupported, "[session] head size " + std::to_string(std::max(c.head_dim, c.head_dim_v)) +
+                                            " is larger than the KV cache supports (" + std::to_string(kMaxHead) + ")");
+  const int r = c.n_head / c.n_head_kv;
+  const int64_t n_ctx = kv.dims().n_ctx;
+  tile = int(std::clamp<int64_t>(kScoreBudget / (int64_t(r) * n_ctx), 1, kMaxTile));
+  const DType act = type_traits(kv.dims().type).vec_dot_type;
+  const size_t q_row = size_t(*dtype_row_bytes(act, uint64_t(c.head_dim)));
+  threads.resize(size_t(n_threads));
+  for (PerThread& t : threads) {
+    t.scores.resize(size_t(tile) * size_t(r) * size_t(n_ctx));
+    t.q.resize(size_t(tile) * size_t(r) * q_row);
+    t.v.resize(size_t(std::max(c.head_dim, c.head_dim_v)));
+    t.p16.resize(kv.v_transposed() ? size_t(n_ctx) : 0);
+  }
+}
+
+void kv_store(const kernels::KernelTable& kt, KvCache& kv, int layer, const ModelConfig& c, const Ubatch& ub, int i,
+              const float* k, const float* v) {
+  const FromFloatFn quant = row_quantizer(kt, kv.dims().type);
+  const int seq = ub.seq[i], pos = ub.pos[i];
+  const bool rot = rotated(kv);
+  float tmp[kMaxHead];
+  for (int g = 0; g < c.n_head_kv; ++g) {
+    const float* kg = k + int64_t(g) * c.head_dim;
+    if (rot) {
+      std::memcpy(tmp, kg, size_t(c.head_dim) * sizeof(float));
+      hadamard(tmp, c.head_dim);
+      kg = tmp;
+    }
+    quant(kg, kv.k_row(layer, seq, g, pos), c.head_dim);
+    const float* vg = v + int64_t(g) * c.head_dim_v;
+    if (rot) {
+      std::memcpy(tmp, vg, size_t(c.head_dim_v) * sizeof(float));
+      hadamard(tmp, c.head_dim_v);
+      vg = tmp;
+    }
+    if (kv.v_transposed()) {
+      auto* vt = reinterpret_cast<uint16_t*>(kv.v_block(layer, seq, g)) + pos;
+      for (int d = 0; d < c.head_dim_v; ++d) vt[size_t(d) * size_t(kv.dims().n_ctx)] = f32_to_f16(vg[d]);
+    } else {
+      quant(vg, kv.v_block(layer, seq, g) + size_t(pos) * kv.v_row_bytes(), c.head_dim_v);
+    }
+  }
+}
+
+void attention(const kernels::KernelTable& kt, ThreadPool& pool, const KvCache& kv, int layer, const ModelConfig& c,
+               const Ubatch& ub, const float* q, float* out, float scale, AttentionScratch& scratch) {
+  const KvDims& d = kv.dims();
+  const int r = c.n_head / c.n_head_kv;
+  const int64_t hd = c.head_dim, hdv = c.head_dim_v;
+  const int64_t q_stride = int64_t(c.n_head) * hd, o_stride = int64_t(c.n_head) * hdv;
+  const DType act = type_traits(d.type).vec_dot_type;
+  const size_t q_row = size_t(*dtype_row_bytes(act, uint64_t(hd)));
+  const VecDotFn dot = kt.vec_dot[uint32_t(d.type)];
+  const FromFloatFn quant = row_quantizer(kt, act);
+  const ToFloatFn v_to_float = type_traits(d.type).to_float;
+  const kernels::FloatOps& ops = *kt.ops;
+  const size_t k_row = kv.k_row_bytes(), v_row = kv.v_row_bytes();
+  const bool rot = rotated(kv);
+
+  // Tiles: runs of at most `tile` consecutive tokens of the same sequence.
+  std::vector<int32_t>& starts = scratch.tile_start;
+  starts.clear();
+  for (int i = 0; i < ub.n_tokens; ++i)
+    if (starts.empty() || i - starts.back() >= scratch.tile || ub.seq[i] != ub.seq[starts.back()]) starts.push_back(i);
+  const int n_tiles = int(starts.size());
+  starts.push_back(ub.n_tokens);
+
+  // Few tiles (decode): one query head per item, so every thread has work.
+  const int heads_per_item = int64_t(n_tiles) * c.n_head_kv >= 2 * pool.size() ? r : 1;
+  const int n_splits = (r + heads_per_item - 1) / heads_per_item;
+  const int64_t n_items = int64_t(n_tiles) * c.n_head_kv * n_splits;
+
+  std::atomic<int64_t> next{0};
+  pool.run([&](int ith, int) {
+    AttentionScratch::PerThread& ts = scratch.threads[size_t(ith)];
+    for (int64_t item = next.fetch_add(1); item < n_items; item = next.fetch_add(1)) {
+      const int tile = int(item / (c.n_head_kv * n_splits));
+      const int g = int(item / n_splits % c.n_head_kv);
+      const int h0 = g * r + int(item % n_splits) * heads_per_item;
+      const int nh = std::min(heads_per_item, (g + 1) * r - h0);
+      const int t0 = starts[size_t(tile)], nt = starts[size_t(tile) + 1] - t0;
+      const int seq = ub.seq[t0];
+      const int32_t* pos = ub.pos + t0;
+      int n_c = 0;
+      for (int ti = 0; ti < nt; ++ti) n_c = std::max(n_c, pos[ti] + 1);
+      const uint8_t* used = kv.used(seq);
+      float* sc = ts.scores.data();  // row (ti * nh + hi) holds n_c scores
+
+      for (int ti = 0; ti < nt; ++ti)
+        for (int hi = 0; hi < nh; ++hi) {
+          const float* qh = q + (t0 + ti) * q_stride + (h0 + hi) * hd;
+          if (rot) {
+            std::memcpy(ts.v.data(), qh, size_t(hd) * sizeof(float));
+            hadamard(ts.v.data(), hd);
+            qh = ts.v.data();
+          }
+          quant(qh, ts.q.data() + size_t(ti * nh + hi) * q_row, hd);
+        }
+
+      const uint8_t* kbase = kv.k_row(layer, seq, g, 0);
+      for (int cell = 0; cell < n_c; ++cell) {
+        if (!used[cell]) {
+          for (int row = 0; row < nt * nh; ++row) sc[int64_t(row) * n_c + cell] = -std::numeric_limits<float>::infinity();
+          continue;
+        }
+        const uint8_t* krow = kbase + size_t(cell) * k_row;
+        for (int ti = 0; ti < nt; ++ti) {
+          if (pos[ti] < cell) continue;
+          for (int hi = 0; hi < nh; ++hi) {
+            const int row = ti * nh + hi;
+            sc[int64_t(row) * n_c + cell] = dot(hd, krow, ts.q.data() + size_t(row) * q_row) * scale;
+          }
+        }
+      }
+      for (int ti = 0; ti < nt; ++ti)
+        for (int hi = 0; hi < nh; ++hi) ops.softmax(sc + int64_t(ti * nh + hi) * n_c, pos[ti] + 1);
+
+      if (kv.v_transposed()) {
+        // out[d] = p · V[d]: the probabilities go to f16 (as in llama.cpp) and
+        // each value dimension is one f16 dot over the positions.
+        const auto* vt = reinterpret_cast<const uint16_t*>(kv.v_block(layer, seq, g));
+        const VecDotFn vdot = kt.vec_dot[uint32_t(DType::F16)];
+        const FromFloatFn to_f16 = row_quantizer(kt, DType::F16);
+        for (int ti = 0; ti < nt; ++ti)
+          for (int hi = 0; hi < nh; ++hi) {
+            const int64_t len = pos[ti] + 1;
+            to_f16(sc + int64_t(ti * nh + hi) * n_c, ts.p16.data(), len);
+            float* o = out + (t0 + ti) * o_stride + (h0 + hi) * hdv;
+            for (int64_t dim = 0; dim < hdv; ++dim) o[dim] = vdot(len, vt + dim * d.n_ctx, ts.p16.data());
+          }
+        continue;
+      }
+      for (int ti = 0; ti < nt; ++ti)
+        for (int hi = 0; hi < nh; ++hi) std::memset(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, 0, size_t(hdv) * sizeof(float));
+      const uint8_t* vbase = kv.v_block(layer, seq, g);
+      for (int cell = 0; cell < n_c; ++cell) {
+        if (!used[cell]) continue;
+        v_to_float(vbase + size_t(cell) * v_row, ts.v.data(), hdv);
+        for (int ti = 0; ti < nt; ++ti) {
+          if (pos[ti] < cell) continue;
+          for (int hi = 0; hi < nh; ++hi) {
+            const float p = sc[int64_t(ti * nh + hi) * n_c + cell];
+            if (p != 0.0f) ops.axpy(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, ts.v.data(), p, hdv);
+          }
+        }
+      }
+      if (rot)
+        for (int ti = 0; ti < nt; ++ti)
+          for (int hi = 0; hi < nh; ++hi) hadamard(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, hdv);
+    }
+  });
+}
+
+}  // namespace ember::model

@@ -1,0 +1,190 @@
+#include "ember/session.h"
+
+#include <algorithm>
+#include <string>
+
+#include "ember/error.h"
+#include "kernels/kernels.h"
+#include "model/arch.h"
+#include "model/forward.h"
+#include "session/kv_cache.h"
+
+namespace ember {
+
+namespace {
+
+constexpr int kDefaultCtx = 4096;
+
+SessionParams resolve(const Model& m, SessionParams p) {
+  const ModelConfig& c = m.config();
+  if (p.n_ctx < 0) throw Error(ErrorKind::InvalidArgument, "[session] n_ctx must be >= 0, got " + std::to_string(p.n_ctx));
+  if (p.n_ctx == 0) p.n_ctx = std::min(c.n_ctx_train > 0 ? c.n_ctx_train : kDefaultCtx, kDefaultCtx);
+  if (p.n_batch <= 0)
+    throw Error(ErrorKind::InvalidArgument, "[session] n_batch must be positive, got " + std::to_string(p.n_batch));
+  p.n_batch = std::min(p.n_batch, p.n_ctx * std::max(p.n_seq_max, 1));
+  if (p.n_threads < 0)
+    throw Error(ErrorKind::InvalidArgument, "[session] n_threads must be >= 0, got " + std::to_string(p.n_threads));
+  if (p.n_threads == 0) p.n_threads = m.default_n_threads();
+  if (p.n_seq_max <= 0 || p.n_seq_max > 256)
+    throw Error(ErrorKind::InvalidArgument, "[session] n_seq_max must be in 1..256, got " + std::to_string(p.n_seq_max));
+  if (p.kv_type != DType::F16 && p.kv_type != DType::Q8_0 && p.kv_type != DType::Q4_0) {
+    const TypeTraits* tr = find_type_traits(uint32_t(p.kv_type));
+    throw Error(ErrorKind::InvalidArgument, std::string("[session] kv_type '") + (tr ? tr->name : "?") +
+                                                "' is not supported (supported: f16, q8_0, q4_0)");
+  }
+  return p;
+}
+
+}  // namespace
+
+struct Session::State {
+  std::shared_ptr<const Model> model;
+  SessionParams params;
+  const model::Weights& w;
+  const kernels::KernelTable& kt;
+  ThreadPool pool;
+  KvCache kv;
+  model::Workspace ws;
+  std::vector<float> logits;  // n_outputs rows of n_vocab
+  int n_outputs = 0;
+  // The current chunk of the batch, split into arrays.
+  std::vector<int32_t> token, pos, seq;
+  std::vector<uint8_t> want;
+
+  State(std::shared_ptr<const Model> m, const SessionParams& p)
+      : model(std::move(m)),
+        params(p),
+        w(model->weights()),
+        kt(kernels::default_kernel_table()),
+        pool(p.n_threads),
+        kv(KvDims{w.config.n_layer, w.config.n_head_kv, w.config.head_dim, w.config.head_dim_v, p.n_ctx, p.n_seq_max,
+                  p.kv_type}) {
+    ws.reserve(w.config, kv, p.n_batch, p.n_threads);
+    token.reserve(size_t(p.n_batch));
+    pos.reserve(size_t(p.n_batch));
+    seq.reserve(size_t(p.n_batch));
+    want.reserve(size_t(p.n_batch));
+  }
+
+  void check_seq(int s, const char* what) const {
+    if (s < 0 || s >= params.n_seq_max)
+      throw Error(ErrorKind::InvalidArgument, std::string("[session] ") + what + ": seq id " + std::to_string(s) +
+                                                  " is out of range (n_seq_max " + std::to_string(params.n_seq_max) + ")");
+  }
+};
+
+Session::Session(std::shared_ptr<const Model> model, const SessionParams& params) {
+  if (!model) throw Error(ErrorKind::InvalidArgument, "[session] no model");
+  if (model->vocab_only())
+    throw Error(ErrorKind::InvalidArgument, "[session] the model was loaded vocab_only: it cannot be run");
+  const SessionParams p = resolve(*model, params);
+  s_ = std::make_unique<State>(std::move(model), p);
+}
+
+Session::~Session() = default;
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+const Model& Session::model() const noexcept { return *s_->model; }
+const SessionParams& Session::params() const noexcept { return s_->params; }
+int Session::n_ctx() const noexcept { return s_->params.n_ctx; }
+int Session::n_vocab() const noexcept { return s_->w.config.n_vocab; }
+int Session::n_outputs() const noexcept { return s_->n_outputs; }
+size_t Session::kv_bytes() const noexcept { return s_->kv.bytes(); }
+
+void Session::decode(const Batch& batch) {
+  State& s = *s_;
+  s.n_outputs = 0;
+  if (batch.empty()) throw Error(ErrorKind::InvalidArgument, "[session] empty batch");
+  const int n_vocab = s.w.config.n_vocab;
+  int n_out = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const BatchEntry& e = batch.entries[i];
+    if (e.token < 0 || e.token >= n_vocab)
+      throw Error(ErrorKind::InvalidArgument, "[session] batch entry " + std::to_string(i) + ": token id " +
+                                                  std::to_string(e.token) + " is out of range (n_vocab " +
+                                                  std::to_string(n_vocab) + ")");
+    if (e.pos >= s.params.n_ctx)
+      throw Error(ErrorKind::InvalidArgument, "[session] position " + std::to_string(e.pos) +
+                                                  " is beyond the context size " + std::to_string(s.params.n_ctx));
+    if (e.pos < 0)
+      throw Error(ErrorKind::InvalidArgument,
+                  "[session] batch entry " + std::to_string(i) + ": negative position " + std::to_string(e.pos));
+    s.check_seq(e.seq_id, ("batch entry " + std::to_string(i)).c_str());
+    n_out += e.logits ? 1 : 0;
+  }
+  if (s.logits.size() < size_t(n_out) * size_t(n_vocab)) s.logits.resize(size_t(n_out) * size_t(n_vocab));
+
+  model::ForwardContext ctx{s.w, s.kt, s.pool, s.kv, s.ws};
+  int out_done = 0;
+  for (size_t b = 0; b < batch.size(); b += size_t(s.params.n_batch)) {
+    const size_t e = std::min(batch.size(), b + size_t(s.params.n_batch));
+    s.token.clear(), s.pos.clear(), s.seq.clear(), s.want.clear();
+    int chunk_out = 0;
+    for (size_t i = b; i < e; ++i) {
+      const BatchEntry& be = batch.entries[i];
+      s.token.push_back(be.token);
+      s.pos.push_back(be.pos);
+      s.seq.push_back(be.seq_id);
+      s.want.push_back(be.logits ? 1 : 0);
+      chunk_out += be.logits ? 1 : 0;
+    }
+    // Mark the cells before the pass: tokens of a chunk attend to each other.
+    // On failure they are dropped again, so the cache holds no half-written cells.
+    for (size_t i = 0; i < s.token.size(); ++i) s.kv.set_used(s.seq[i], s.pos[i], true);
+    const model::Ubatch ub{int(s.token.size()), s.token.data(), s.pos.data(), s.seq.data(), s.want.data()};
+    try {
+      s.w.arch->forward(ctx, ub, s.logits.data() + size_t(out_done) * size_t(n_vocab));
+    } catch (...) {
+      for (size_t i = 0; i < s.token.size(); ++i) s.kv.set_used(s.seq[i], s.pos[i], false);
+      throw;
+    }
+    out_done += chunk_out;
+  }
+  s.n_outputs = n_out;
+}
+
+std::span<const float> Session::logits(int i) const {
+  const State& s = *s_;
+  const int idx = i < 0 ? s.n_outputs + i : i;
+  if (idx < 0 || idx >= s.n_outputs)
+    throw Error(ErrorKind::InvalidArgument, "[session] logits(" + std::to_string(i) + "): the last decode kept " +
+                                                std::to_string(s.n_outputs) + " rows of logits");
+  const size_t n = size_t(s.w.config.n_vocab);
+  return {s.logits.data() + size_t(idx) * n, n};
+}
+
+void Session::kv_clear() { s_->kv.clear(); }
+
+void Session::kv_remove(int seq, int p0, int p1) {
+  State& s = *s_;
+  if (p0 < 0) p0 = 0;
+  if (p1 < 0) p1 = s.params.n_ctx;
+  if (seq < 0) {
+    for (int q = 0; q < s.params.n_seq_max; ++q) s.kv.remove(q, p0, p1);
+    return;
+  }
+  s.check_seq(seq, "kv_remove");
+  s.kv.remove(seq, p0, p1);
+}
+
+void Session::kv_keep_seq(int seq) {
+  s_->check_seq(seq, "kv_keep_seq");
+  s_->kv.keep_only(seq);
+}
+
+void Session::kv_copy(int src_seq, int dst_seq, int p0, int p1) {
+  State& s = *s_;
+  s.check_seq(src_seq, "kv_copy (source)");
+  s.check_seq(dst_seq, "kv_copy (destination)");
+  if (p0 < 0) p0 = 0;
+  if (p1 < 0) p1 = s.params.n_ctx;
+  s.kv.copy(src_seq, dst_seq, p0, p1);
+}
+
+int Session::kv_pos_max(int seq) const {
+  s_->check_seq(seq, "kv_pos_max");
+  return s_->kv.pos_max(seq);
+}
+
+}  // namespace ember
