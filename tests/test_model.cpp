@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +24,16 @@
 
 using namespace ember;
 namespace fs = std::filesystem;
+
+// Counts allocations of this test program, to check that decoding does none.
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -464,4 +477,102 @@ TEST_CASE("session: positions with holes attend only to the cells that are there
   gap.kv_remove(0, 3, 5);
   const auto g = decode_one(gap, kPrompt[5], 5);
   CHECK(all_finite(g));
+}
+
+TEST_CASE("session: decoding a token allocates nothing once the session is warm") {
+  for (DType kv : {DType::F16, DType::Q4_0}) {
+    CAPTURE(std::string(dtype_name(kv)));
+    Session s(tiny("Q4_K_M"), {.n_ctx = 64, .n_threads = 2, .kv_type = kv});
+    decode_all(s, kPrompt);
+    Batch b;
+    b.add(100, int(kPrompt.size()), 0, true);
+    s.decode(b);  // warm: the logits buffer has its size
+    for (int step = 1; step < 4; ++step) {
+      b.entries[0] = {int32_t(100 + step), int32_t(kPrompt.size()) + step, 0, true};
+      const long before = g_allocations.load();
+      s.decode(b);
+      CHECK(g_allocations.load() - before == 0);
+    }
+  }
+}
+
+namespace {
+
+// llama.cpp's converter stores llama's Q/K rows permuted within each head
+// (row 2i + half <- Hugging Face row half * head_dim/2 + i) so that rotating
+// adjacent pairs equals Hugging Face's half-split rotation. Undoing that gives
+// the layout qwen2/qwen3 files have, which need the NeoX rotation instead.
+std::vector<uint16_t> unpermute_rows(const gguf::TensorInfo& t, int n_heads) {
+  const int64_t n_in = t.shape[0], rows = t.shape[1], hd = rows / n_heads;
+  const auto* src = reinterpret_cast<const uint16_t*>(t.data);
+  std::vector<uint16_t> out(size_t(n_in * rows));
+  for (int64_t h = 0; h < n_heads; ++h)
+    for (int64_t i = 0; i < hd / 2; ++i)
+      for (int half = 0; half < 2; ++half) {
+        const int64_t from = h * hd + 2 * i + half, to = h * hd + half * hd / 2 + i;
+        std::memcpy(out.data() + to * n_in, src + from * n_in, size_t(n_in) * 2);
+      }
+  return out;
+}
+
+/// tiny-llama-f16 as a qwen2 (zero or given biases) or qwen3 (unit QK norms) file.
+void write_qwen(const std::string& path, const std::string& arch, float v_bias = 0.0f) {
+  const gguf::File src = gguf::File::open(kTiny + "f16.gguf");
+  gguf::Writer w;
+  for (const auto& [k, v] : src.metadata())
+    w.set(k.rfind("llama.", 0) == 0 ? arch + "." + k.substr(6) : k, v);
+  w.set("general.architecture", gguf::Value::string(arch));
+  std::vector<float> zeros(256, 0.0f), ones(32, 1.0f), vb(128, v_bias);
+  for (const gguf::TensorInfo& t : src.tensors()) {
+    const bool q = t.name.find("attn_q.weight") != std::string::npos;
+    const bool k = t.name.find("attn_k.weight") != std::string::npos;
+    if (q || k) {
+      const auto rows = unpermute_rows(t, q ? 8 : 4);
+      w.add_tensor(t.name, t.type, t.shape, rows.data(), rows.size() * 2);
+    } else {
+      w.add_tensor_ref(t.name, t.type, t.shape, t.data, t.n_bytes);
+    }
+    if (t.name.find("attn_norm.weight") == std::string::npos) continue;
+    const std::string blk = t.name.substr(0, t.name.find("attn_norm"));
+    if (arch == "qwen2") {
+      w.add_tensor(blk + "attn_q.bias", DType::F32, {256}, zeros.data(), 256 * 4);
+      w.add_tensor(blk + "attn_k.bias", DType::F32, {128}, zeros.data(), 128 * 4);
+      w.add_tensor(blk + "attn_v.bias", DType::F32, {128}, vb.data(), 128 * 4);
+    } else {
+      w.add_tensor(blk + "attn_q_norm.weight", DType::F32, {32}, ones.data(), 32 * 4);
+      w.add_tensor(blk + "attn_k_norm.weight", DType::F32, {32}, ones.data(), 32 * 4);
+    }
+  }
+  w.write(path);
+}
+
+}  // namespace
+
+TEST_CASE("model: qwen2 (NeoX rotation of unpermuted Q/K) reproduces the llama logits; biases and qwen3's QK norms act") {
+  Session llama(tiny("f16"), {.n_ctx = 32});
+  const auto want = decode_all(llama, kPrompt);
+
+  TempFile q2("ember-qwen2");
+  write_qwen(q2.path, "qwen2");
+  const auto m2 = Model::load(q2.path);
+  CHECK(m2->config().rope_type == RopeType::Neox);
+  Session s2(m2, {.n_ctx = 32});
+  const auto got = decode_all(s2, kPrompt);
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, diff_ratio(got[i], want[i]));
+  MESSAGE("qwen2 layout vs llama layout: worst logit diff " << worst << " x std");
+  CHECK(worst < 2e-2);
+
+  TempFile q2b("ember-qwen2-bias");
+  write_qwen(q2b.path, "qwen2", 0.5f);
+  Session sb(Model::load(q2b.path), {.n_ctx = 32});
+  const auto biased = decode_all(sb, kPrompt);
+  CHECK(diff_ratio(biased.back(), want.back()) > 0.1);
+
+  TempFile q3("ember-qwen3");
+  write_qwen(q3.path, "qwen3");
+  Session s3(Model::load(q3.path), {.n_ctx = 32});
+  const auto normed = decode_all(s3, kPrompt);
+  CHECK(all_finite(normed.back()));
+  CHECK(diff_ratio(normed.back(), want.back()) > 0.1);
 }

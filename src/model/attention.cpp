@@ -105,20 +105,122 @@ void kv_store(const kernels::KernelTable& kt, KvCache& kv, int layer, const Mode
   }
 }
 
+namespace {
+
+// Everything one attention() call shares between its work items; the pool's
+// lambda captures only a pointer to it (no std::function allocation).
+struct AttentionJob {
+  const kernels::KernelTable& kt;
+  const KvCache& kv;
+  const ModelConfig& c;
+  const Ubatch& ub;
+  const float* q;
+  float* out;
+  AttentionScratch& scratch;
+  int layer;
+  float scale;
+  int r, heads_per_item, n_splits;
+  int64_t q_stride, o_stride;
+  size_t q_row;
+  VecDotFn dot;
+  FromFloatFn quant;
+  ToFloatFn v_to_float;
+  bool rot;
+  std::atomic<int64_t> next{0};
+
+  void run_item(AttentionScratch::PerThread& ts, int64_t item) const;
+};
+
+void AttentionJob::run_item(AttentionScratch::PerThread& ts, int64_t item) const {
+  const kernels::FloatOps& ops = *kt.ops;
+  const int64_t hd = c.head_dim, hdv = c.head_dim_v, n_ctx = kv.dims().n_ctx;
+  const size_t k_row = kv.k_row_bytes(), v_row = kv.v_row_bytes();
+  const std::vector<int32_t>& starts = scratch.tile_start;
+  const int tile = int(item / (c.n_head_kv * n_splits));
+  const int g = int(item / n_splits % c.n_head_kv);
+  const int h0 = g * r + int(item % n_splits) * heads_per_item;
+  const int nh = std::min(heads_per_item, (g + 1) * r - h0);
+  const int t0 = starts[size_t(tile)], nt = starts[size_t(tile) + 1] - t0;
+  const int seq = ub.seq[t0];
+  const int32_t* pos = ub.pos + t0;
+  int n_c = 0;
+  for (int ti = 0; ti < nt; ++ti) n_c = std::max(n_c, pos[ti] + 1);
+  const uint8_t* used = kv.used(seq);
+  float* sc = ts.scores.data();  // row (ti * nh + hi) holds n_c scores
+
+  for (int ti = 0; ti < nt; ++ti)
+    for (int hi = 0; hi < nh; ++hi) {
+      const float* qh = q + (t0 + ti) * q_stride + (h0 + hi) * hd;
+      if (rot) {
+        std::memcpy(ts.v.data(), qh, size_t(hd) * sizeof(float));
+        hadamard(ts.v.data(), hd);
+        qh = ts.v.data();
+      }
+      quant(qh, ts.q.data() + size_t(ti * nh + hi) * q_row, hd);
+    }
+
+  // Scores: each cached key row is read once and dotted with every query of the item.
+  const uint8_t* kbase = kv.k_row(layer, seq, g, 0);
+  for (int cell = 0; cell < n_c; ++cell) {
+    if (!used[cell]) {
+      for (int row = 0; row < nt * nh; ++row) sc[int64_t(row) * n_c + cell] = -std::numeric_limits<float>::infinity();
+      continue;
+    }
+    const uint8_t* krow = kbase + size_t(cell) * k_row;
+    for (int ti = 0; ti < nt; ++ti) {
+      if (pos[ti] < cell) continue;
+      for (int hi = 0; hi < nh; ++hi) {
+        const int row = ti * nh + hi;
+        sc[int64_t(row) * n_c + cell] = dot(hd, krow, ts.q.data() + size_t(row) * q_row) * scale;
+      }
+    }
+  }
+  for (int ti = 0; ti < nt; ++ti)
+    for (int hi = 0; hi < nh; ++hi) ops.softmax(sc + int64_t(ti * nh + hi) * n_c, pos[ti] + 1);
+
+  if (kv.v_transposed()) {
+    // out[d] = p · V[d]: the probabilities go to f16 (as in llama.cpp) and
+    // each value dimension is one f16 dot over the positions.
+    const auto* vt = reinterpret_cast<const uint16_t*>(kv.v_block(layer, seq, g));
+    const VecDotFn vdot = kt.vec_dot[uint32_t(DType::F16)];
+    const FromFloatFn to_f16 = row_quantizer(kt, DType::F16);
+    for (int ti = 0; ti < nt; ++ti)
+      for (int hi = 0; hi < nh; ++hi) {
+        const int64_t len = pos[ti] + 1;
+        to_f16(sc + int64_t(ti * nh + hi) * n_c, ts.p16.data(), len);
+        float* o = out + (t0 + ti) * o_stride + (h0 + hi) * hdv;
+        for (int64_t dim = 0; dim < hdv; ++dim) o[dim] = vdot(len, vt + dim * n_ctx, ts.p16.data());
+      }
+    return;
+  }
+  // Quantized values: dequantize each row once, add it to every query's output.
+  for (int ti = 0; ti < nt; ++ti)
+    for (int hi = 0; hi < nh; ++hi)
+      std::memset(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, 0, size_t(hdv) * sizeof(float));
+  const uint8_t* vbase = kv.v_block(layer, seq, g);
+  for (int cell = 0; cell < n_c; ++cell) {
+    if (!used[cell]) continue;
+    v_to_float(vbase + size_t(cell) * v_row, ts.v.data(), hdv);
+    for (int ti = 0; ti < nt; ++ti) {
+      if (pos[ti] < cell) continue;
+      for (int hi = 0; hi < nh; ++hi) {
+        const float p = sc[int64_t(ti * nh + hi) * n_c + cell];
+        if (p != 0.0f) ops.axpy(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, ts.v.data(), p, hdv);
+      }
+    }
+  }
+  if (rot)
+    for (int ti = 0; ti < nt; ++ti)
+      for (int hi = 0; hi < nh; ++hi) hadamard(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, hdv);
+}
+
+}  // namespace
+
 void attention(const kernels::KernelTable& kt, ThreadPool& pool, const KvCache& kv, int layer, const ModelConfig& c,
                const Ubatch& ub, const float* q, float* out, float scale, AttentionScratch& scratch) {
   const KvDims& d = kv.dims();
   const int r = c.n_head / c.n_head_kv;
-  const int64_t hd = c.head_dim, hdv = c.head_dim_v;
-  const int64_t q_stride = int64_t(c.n_head) * hd, o_stride = int64_t(c.n_head) * hdv;
   const DType act = type_traits(d.type).vec_dot_type;
-  const size_t q_row = size_t(*dtype_row_bytes(act, uint64_t(hd)));
-  const VecDotFn dot = kt.vec_dot[uint32_t(d.type)];
-  const FromFloatFn quant = row_quantizer(kt, act);
-  const ToFloatFn v_to_float = type_traits(d.type).to_float;
-  const kernels::FloatOps& ops = *kt.ops;
-  const size_t k_row = kv.k_row_bytes(), v_row = kv.v_row_bytes();
-  const bool rot = rotated(kv);
 
   // Tiles: runs of at most `tile` consecutive tokens of the same sequence.
   std::vector<int32_t>& starts = scratch.tile_start;
@@ -133,84 +235,29 @@ void attention(const kernels::KernelTable& kt, ThreadPool& pool, const KvCache& 
   const int n_splits = (r + heads_per_item - 1) / heads_per_item;
   const int64_t n_items = int64_t(n_tiles) * c.n_head_kv * n_splits;
 
-  std::atomic<int64_t> next{0};
-  pool.run([&](int ith, int) {
-    AttentionScratch::PerThread& ts = scratch.threads[size_t(ith)];
-    for (int64_t item = next.fetch_add(1); item < n_items; item = next.fetch_add(1)) {
-      const int tile = int(item / (c.n_head_kv * n_splits));
-      const int g = int(item / n_splits % c.n_head_kv);
-      const int h0 = g * r + int(item % n_splits) * heads_per_item;
-      const int nh = std::min(heads_per_item, (g + 1) * r - h0);
-      const int t0 = starts[size_t(tile)], nt = starts[size_t(tile) + 1] - t0;
-      const int seq = ub.seq[t0];
-      const int32_t* pos = ub.pos + t0;
-      int n_c = 0;
-      for (int ti = 0; ti < nt; ++ti) n_c = std::max(n_c, pos[ti] + 1);
-      const uint8_t* used = kv.used(seq);
-      float* sc = ts.scores.data();  // row (ti * nh + hi) holds n_c scores
-
-      for (int ti = 0; ti < nt; ++ti)
-        for (int hi = 0; hi < nh; ++hi) {
-          const float* qh = q + (t0 + ti) * q_stride + (h0 + hi) * hd;
-          if (rot) {
-            std::memcpy(ts.v.data(), qh, size_t(hd) * sizeof(float));
-            hadamard(ts.v.data(), hd);
-            qh = ts.v.data();
-          }
-          quant(qh, ts.q.data() + size_t(ti * nh + hi) * q_row, hd);
-        }
-
-      const uint8_t* kbase = kv.k_row(layer, seq, g, 0);
-      for (int cell = 0; cell < n_c; ++cell) {
-        if (!used[cell]) {
-          for (int row = 0; row < nt * nh; ++row) sc[int64_t(row) * n_c + cell] = -std::numeric_limits<float>::infinity();
-          continue;
-        }
-        const uint8_t* krow = kbase + size_t(cell) * k_row;
-        for (int ti = 0; ti < nt; ++ti) {
-          if (pos[ti] < cell) continue;
-          for (int hi = 0; hi < nh; ++hi) {
-            const int row = ti * nh + hi;
-            sc[int64_t(row) * n_c + cell] = dot(hd, krow, ts.q.data() + size_t(row) * q_row) * scale;
-          }
-        }
-      }
-      for (int ti = 0; ti < nt; ++ti)
-        for (int hi = 0; hi < nh; ++hi) ops.softmax(sc + int64_t(ti * nh + hi) * n_c, pos[ti] + 1);
-
-      if (kv.v_transposed()) {
-        // out[d] = p · V[d]: the probabilities go to f16 (as in llama.cpp) and
-        // each value dimension is one f16 dot over the positions.
-        const auto* vt = reinterpret_cast<const uint16_t*>(kv.v_block(layer, seq, g));
-        const VecDotFn vdot = kt.vec_dot[uint32_t(DType::F16)];
-        const FromFloatFn to_f16 = row_quantizer(kt, DType::F16);
-        for (int ti = 0; ti < nt; ++ti)
-          for (int hi = 0; hi < nh; ++hi) {
-            const int64_t len = pos[ti] + 1;
-            to_f16(sc + int64_t(ti * nh + hi) * n_c, ts.p16.data(), len);
-            float* o = out + (t0 + ti) * o_stride + (h0 + hi) * hdv;
-            for (int64_t dim = 0; dim < hdv; ++dim) o[dim] = vdot(len, vt + dim * d.n_ctx, ts.p16.data());
-          }
-        continue;
-      }
-      for (int ti = 0; ti < nt; ++ti)
-        for (int hi = 0; hi < nh; ++hi) std::memset(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, 0, size_t(hdv) * sizeof(float));
-      const uint8_t* vbase = kv.v_block(layer, seq, g);
-      for (int cell = 0; cell < n_c; ++cell) {
-        if (!used[cell]) continue;
-        v_to_float(vbase + size_t(cell) * v_row, ts.v.data(), hdv);
-        for (int ti = 0; ti < nt; ++ti) {
-          if (pos[ti] < cell) continue;
-          for (int hi = 0; hi < nh; ++hi) {
-            const float p = sc[int64_t(ti * nh + hi) * n_c + cell];
-            if (p != 0.0f) ops.axpy(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, ts.v.data(), p, hdv);
-          }
-        }
-      }
-      if (rot)
-        for (int ti = 0; ti < nt; ++ti)
-          for (int hi = 0; hi < nh; ++hi) hadamard(out + (t0 + ti) * o_stride + (h0 + hi) * hdv, hdv);
-    }
+  AttentionJob job{kt,
+                   kv,
+                   c,
+                   ub,
+                   q,
+                   out,
+                   scratch,
+                   layer,
+                   scale,
+                   r,
+                   heads_per_item,
+                   n_splits,
+                   int64_t(c.n_head) * c.head_dim,
+                   int64_t(c.n_head) * c.head_dim_v,
+                   size_t(*dtype_row_bytes(act, uint64_t(c.head_dim))),
+                   kt.vec_dot[uint32_t(d.type)],
+                   row_quantizer(kt, act),
+                   type_traits(d.type).to_float,
+                   rotated(kv)};
+  AttentionJob* j = &job;
+  pool.run([j, n_items](int ith, int) {
+    AttentionScratch::PerThread& ts = j->scratch.threads[size_t(ith)];
+    for (int64_t item = j->next.fetch_add(1); item < n_items; item = j->next.fetch_add(1)) j->run_item(ts, item);
   });
 }
 

@@ -2,7 +2,10 @@
 // The shared building blocks of the forward passes: embedding lookup, norms,
 // linear layers, RoPE tables, KV-cache attention, the gated feed-forward.
 // Each works on m rows (tokens) at once and spreads its work over the pool.
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "ember/thread_pool.h"
@@ -12,6 +15,31 @@
 #include "session/kv_cache.h"
 
 namespace ember::model {
+
+/// Like ThreadPool::parallel_for (chunks of `grain` handed out dynamically),
+/// but the std::function given to the pool holds a single pointer, so a
+/// decode step never allocates for it.
+template <class F>
+void parallel_for(ThreadPool& pool, int64_t n, int64_t grain, const F& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t chunks = (n + grain - 1) / grain;
+  if (chunks == 1 || pool.size() == 1) {
+    fn(int64_t(0), n);
+    return;
+  }
+  struct Job {
+    const F& fn;
+    int64_t n, grain, chunks;
+    std::atomic<int64_t> next{0};
+  } job{fn, n, grain, chunks};
+  Job* j = &job;
+  pool.run([j](int, int) {
+    for (int64_t c = j->next.fetch_add(1, std::memory_order_relaxed); c < j->chunks;
+         c = j->next.fetch_add(1, std::memory_order_relaxed))
+      j->fn(c * j->grain, std::min(j->n, (c + 1) * j->grain));
+  });
+}
 
 /// x[i] = row token[i] of the embedding table, dequantized.
 void embed(const Embedding& e, ThreadPool& pool, const int32_t* token, int m, float* x);
@@ -23,6 +51,15 @@ void rms_norm_rows(const kernels::FloatOps& ops, ThreadPool& pool, const float* 
 /// y (m x n_rows) = x (m x k) · Wᵀ + b.
 void linear(const kernels::KernelTable& kt, ThreadPool& pool, kernels::MatmulScratch& scratch, const Linear& l,
             const float* x, int64_t m, float* y);
+
+struct LinearTarget {
+  const Linear* l;
+  float* y;  // m x l->w.n_rows
+};
+/// linear() of each target on the same x; fused into one pass when m == 1
+/// and the layers share an activation type (at most 4 targets fused).
+void linear_group(const kernels::KernelTable& kt, ThreadPool& pool, kernels::MatmulScratch& scratch,
+                  std::span<const LinearTarget> targets, const float* x, int64_t m);
 
 /// cos/sin of each rotated pair for each position: m rows of n_rot floats
 /// (cos, sin interleaved), the table FloatOps::rope takes.

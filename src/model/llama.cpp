@@ -22,7 +22,7 @@ namespace {
 template <class F>
 void parallel_elements(ThreadPool& pool, int64_t n, F&& fn) {
   constexpr int64_t kGrain = 16384;
-  pool.parallel_for(n, std::max(kGrain, n / (pool.size() * 4)), fn);
+  parallel_for(pool, n, std::max(kGrain, n / (pool.size() * 4)), fn);
 }
 
 }  // namespace
@@ -56,10 +56,9 @@ void forward_llama(ForwardContext& ctx, const Ubatch& ub, float* logits) {
     const LayerWeights& L = W.layers[size_t(il)];
 
     rms_norm_rows(ops, pool, x, h, m, n_embd, n_embd, L.attn_norm, c.norm_eps);
-    linear(kt, pool, ws.mm, L.wq, h, m, q);
-    linear(kt, pool, ws.mm, L.wk, h, m, k);
-    linear(kt, pool, ws.mm, L.wv, h, m, v);
-    pool.parallel_for(m, std::max<int64_t>(1, m / (pool.size() * 4)), [&](int64_t b, int64_t e) {
+    const LinearTarget qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
+    linear_group(kt, pool, ws.mm, qkv, h, m);
+    parallel_for(pool, m, std::max<int64_t>(1, m / (pool.size() * 4)), [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         float* qi = q + i * n_q;
         float* ki = k + i * n_k;
@@ -92,8 +91,8 @@ void forward_llama(ForwardContext& ctx, const Ubatch& ub, float* logits) {
     parallel_elements(pool, m * n_embd, [&](int64_t b, int64_t e) { ops.add(x + b, x + b, h + b, e - b); });
 
     rms_norm_rows(ops, pool, x, h, m, n_embd, n_embd, L.ffn_norm, c.norm_eps);
-    linear(kt, pool, ws.mm, L.ffn_gate, h, m, fa);
-    linear(kt, pool, ws.mm, L.ffn_up, h, m, fb);
+    const LinearTarget gate_up[] = {{&L.ffn_gate, fa}, {&L.ffn_up, fb}};
+    linear_group(kt, pool, ws.mm, gate_up, h, m);
     parallel_elements(pool, m * n_ff, [&](int64_t b, int64_t e) { ops.swiglu(fa + b, fa + b, fb + b, e - b); });
     linear(kt, pool, ws.mm, L.ffn_down, fa, m, h);
     parallel_elements(pool, m * n_embd, [&](int64_t b, int64_t e) { ops.add(x + b, x + b, h + b, e - b); });
