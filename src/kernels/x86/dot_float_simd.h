@@ -9,6 +9,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/x86/prefetch_x86.h"
 #include "quant/fp16.h"
 
 namespace ember::kernels {
@@ -38,6 +39,7 @@ static inline float dot(int64_t n, const T* a, const T* b, Load2 load2, Scalar s
     B s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
     const int64_t steps = (n - i) / (4 * N) < kFoldSteps ? (n - i) / (4 * N) : kFoldSteps;
     for (int64_t k = 0; k < steps; ++k, i += 4 * N) {
+      prefetch_ahead<int(4 * N * sizeof(T))>(a + i);
       const Two<B> x0 = load2(a + i), y0 = load2(b + i);
       const Two<B> x1 = load2(a + i + 2 * N), y1 = load2(b + i + 2 * N);
       s0 = xsimd::fma(x0.a, y0.a, s0);

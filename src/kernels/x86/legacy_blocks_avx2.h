@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/x86/prefetch_x86.h"
 #include "quant/blocks.h"
 
 namespace ember::kernels {
@@ -113,6 +114,7 @@ static inline float dot_blocks(int64_t nb, const X* x, const Y* y) {
   __m256 acc_min = _mm256_setzero_ps();  // odd lanes sum m * s
   int64_t b = 0;
   for (; b + 4 <= nb; b += 4) {
+    prefetch_ahead<4 * int(sizeof(X))>(x + b);
     const __m256 d = _mm256_mul_ps(head_pairs4(x + b), head_pairs4(y + b));  // even lanes dx*dy
     if constexpr (kHasMin<X>) acc_min = _mm256_add_ps(acc_min, d);
 #pragma GCC unroll 4

@@ -23,15 +23,24 @@ using Batch = xsimd::batch<float, Arch>;
 
 using Two = float_dot::Two<Batch>;
 
-Two load_f32(const float* p) { return {Batch::load_unaligned(p), Batch::load_unaligned(p + 16)}; }
+// Rows are loaded 32 bytes at a time (the second half merged in by a masked
+// broadcast, which needs no shuffle port): GGUF aligns tensors to 32 bytes
+// only, and on Zen 5 64-byte loads that split cache lines cut streaming from
+// DRAM from ~39 to ~23 GB/s (bf16) and ~34 GB/s (f32).
+__m512 load_16f(const float* p) {
+  return _mm512_mask_broadcast_f32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p)), 0xFF00, _mm256_loadu_ps(p + 8));
+}
+Two load_f32(const float* p) { return {Batch(load_16f(p)), Batch(load_16f(p + 16))}; }
 Two load_f16(const uint16_t* p) {
   const auto* q = reinterpret_cast<const __m256i*>(p);
   return {Batch(_mm512_cvtph_ps(_mm256_loadu_si256(q))), Batch(_mm512_cvtph_ps(_mm256_loadu_si256(q + 1)))};
 }
 // 32 bf16: the even elements shifted into the high halves of the 32-bit
-// lanes, the odd ones masked in place. No shuffles.
+// lanes, the odd ones masked in place.
 Two load_bf16(const uint16_t* p) {
-  const __m512i v = _mm512_loadu_si512(p);
+  const auto* q = reinterpret_cast<const __m256i*>(p);
+  const __m256i v0 = _mm256_loadu_si256(q), v1 = _mm256_loadu_si256(q + 1);
+  const __m512i v = _mm512_mask_broadcast_i64x4(_mm512_castsi256_si512(v0), 0xF0, v1);
   return {Batch(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16))),
           Batch(_mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(int(0xFFFF0000u)))))};
 }

@@ -20,6 +20,7 @@
 #include "kernels/kernel_sets.h"
 #include "kernels/x86/avx512_config.h"
 #include "kernels/x86/legacy_blocks_avx2.h"
+#include "kernels/x86/prefetch_x86.h"
 
 namespace ember::kernels {
 namespace {
@@ -173,6 +174,7 @@ float dot_rows(int64_t n, const void* vx, const void* vy) {
   __m512 acc_min = _mm512_setzero_ps();  // high 8 lanes sum m * s
   int64_t b = 0;
   for (; b + kStep <= nb; b += kStep) {
+    prefetch_ahead<kStep * int(sizeof(X))>(x + b);
     __m512 d;  // low 8 lanes: dx * dy of the 8 blocks
     if constexpr (kHasMin) {
       const __m512 fx = _mm512_cvtph_ps(_mm512_castsi512_si256(GatherX::load(x + b)));  // [d x8, m x8]
