@@ -11,11 +11,14 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ember/error.h"
 #include "ember/gguf.h"
 #include "ember/tokenizer.h"
+#include "tokenizer/pretokenize.h"
+#include "tokenizer/vocab.h"
 
 using namespace ember;
 
@@ -397,8 +400,9 @@ gguf::Writer tiny_spm() {
   return w;
 }
 
-// A tiny byte-level BPE vocab: the 256 byte stand-ins plus "ab" and "Ġab".
-gguf::Writer tiny_bpe(std::vector<std::string> merges = {"a b", "Ġ ab"}, std::string pre = "gpt-2") {
+// A tiny byte-level BPE vocab: the stand-in of byte b at id b, then "ab" (256), "Ġab" (257), extra.
+gguf::Writer tiny_bpe(std::vector<std::string> merges = {"a b", "Ġ ab"}, std::string pre = "gpt-2",
+                      std::vector<std::string> extra = {}) {
   std::vector<std::string> tokens;
   for (int b = 0; b < 256; ++b) {
     const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
@@ -415,6 +419,7 @@ gguf::Writer tiny_bpe(std::vector<std::string> merges = {"a b", "Ġ ab"}, std::s
   }
   tokens.push_back("ab");
   tokens.push_back("Ġab");
+  tokens.insert(tokens.end(), extra.begin(), extra.end());
   gguf::Writer w;
   w.set("tokenizer.ggml.model", Value::string("gpt2"));
   w.set("tokenizer.ggml.pre", Value::string(pre));
@@ -583,4 +588,118 @@ TEST_CASE("tokenizer: speed on 1 MB of English text (printed, not asserted)") {
             << ": " << text.size() << " bytes -> " << ids.size() << " tokens in " << ms << " ms");
     if (tok.model() != TokenizerModel::WordPiece) CHECK(tok.decode(ids) == text);
   }
+}
+
+TEST_CASE("tokenizer: llama3-family pieces that are whole tokens skip the merges") {
+  // "abc" is a token no merge sequence reaches ("a b" then nothing joins "ab" and "c").
+  const Tokenizer plain = from_writer(tiny_bpe({"a b"}, "gpt-2", {"abc"}));
+  CHECK(plain.encode("abc", false, false) == std::vector<int32_t>{256, 'c'});
+  const Tokenizer llama3 = from_writer(tiny_bpe({"a b"}, "llama-bpe", {"abc"}));
+  CHECK(llama3.pre() == "llama-bpe");
+  CHECK(llama3.encode("abc", false, false) == std::vector<int32_t>{258});
+}
+
+namespace {
+
+std::vector<std::string> split(const char* pre_name, std::string_view text) {
+  tok::PreTokenizer pre;
+  REQUIRE(tok::make_pre_tokenizer(pre_name, pre));
+  std::vector<tok::Span> spans;
+  tok::pre_tokenize(pre, text, {0, text.size()}, spans);
+  std::vector<std::string> out;
+  for (const auto& s : spans) out.emplace_back(text.substr(s.begin, s.end - s.begin));
+  return out;
+}
+
+using Pieces = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("tokenizer: pre-tokenizer regexes split as their models do") {
+  CHECK(split("gpt-2", "Hello world, it's 2024!  ok") ==
+        Pieces{"Hello", " world", ",", " it", "'s", " 2024", "!", " ", " ok"});
+  CHECK(split("llama-bpe", "Hello world 12345 I'M\n\n  x") ==
+        Pieces{"Hello", " world", " ", "123", "45", " I", "'M", "\n\n", " ", " x"});
+  CHECK(split("qwen2", "x12345") == Pieces{"x", "1", "2", "3", "4", "5"});
+  CHECK(split("smollm", "a 12") == Pieces{"a", " ", "1", "2"});
+  CHECK(split("deepseek-coder", "a\nb 12") == Pieces{"a", "\n", "b", " ", "1", "2"});
+  CHECK(split("falcon", "x 1234") == Pieces{"x", " ", "123", "4"});
+  CHECK(split("gpt-4o", "HelloWorld's") == Pieces{"Hello", "World's"});
+  CHECK(split("default", "a, b 1234") == Pieces{"a", ",", " b", " ", "123", "4"});
+}
+
+TEST_CASE("tokenizer: every known pre-tokenizer compiles and covers its input") {
+  const std::string text =
+      "Hello, y'all! How are you \xF0\x9F\x98\x81 ?\xE6\x88\x91\xE6\x83\xB3 apple 1314151 \t\n\n  "
+      "\xD0\xBD\xD0\xB5\xD1\x89\xD0\xBE <sentinel:12> IMGIMGABZ \xFF\xC3 end";
+  for (const char* name : {"default", "gpt-2", "llama-bpe", "dbrx", "chatglm-bpe", "qwen2", "starcoder", "refact",
+                           "command-r", "smollm", "falcon", "deepseek-coder", "deepseek-llm", "deepseek-v3",
+                           "poro-chat", "viking", "tekken", "gpt-4o", "chameleon", "mpt", "olmo", "jais"}) {
+    CAPTURE(name);
+    const Pieces pieces = split(name, text);
+    std::string joined;
+    for (const auto& p : pieces) {
+      CHECK_FALSE(p.empty());
+      joined += p;
+    }
+    CHECK(joined == text);
+  }
+}
+
+TEST_CASE("tokenizer: SentencePiece word-at-a-time merging equals merging the whole text") {
+  auto impl = tok::load_vocab(gguf::File::open(kVocabDir + "ggml-vocab-llama-spm.gguf"));
+  REQUIRE(impl->spm_word_chunks);
+  auto whole = std::make_shared<Tokenizer::Impl>(*impl);
+  whole->spm_word_chunks = false;
+  const char* words[] = {"the", "  ", "Führer", "\xF0\x9F\xA6\x99", "a", "\n", "cpp", "\xE2\x96\x81", "3.14",
+                         "нещо", "\xFF", "  \t", "interesting", "'s"};
+  std::mt19937 rng(5);
+  for (int n = 0; n < 300; ++n) {
+    std::string s;
+    for (int k = rng() % 12; k > 0; --k) s += std::string(words[rng() % std::size(words)]) + (rng() % 3 ? " " : "");
+    std::vector<int32_t> a, b;
+    tok::encode_spm(*impl, s, true, a);
+    tok::encode_spm(*whole, s, true, b);
+    CAPTURE(escape(s));
+    CHECK(a == b);
+  }
+}
+
+TEST_CASE("tokenizer: one Tokenizer serves several threads at once") {
+  const Tokenizer tok = load_vocab("gpt-2");
+  const std::vector<Case> cases = load_cases("gpt-2");
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round)
+        for (const Case& c : cases)
+          if (tok.encode(c.text, false, false) != c.ids || tok.decode(c.ids) != c.text) ++failures[t];
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == std::vector<int>(4, 0));
+}
+
+TEST_CASE("tokenizer: tiny-llama's reference prompt tokens and greedy text (llama.cpp's)") {
+  const std::string dir = EMBER_SHARED_DIR "/testdata/models/";
+  const Tokenizer tok = load_tokenizer(dir + "tiny-llama-f16.gguf");
+  const gguf::File ref = gguf::File::open(dir + "ref-tiny-llama-f16.gguf");
+  auto ints = [&](const char* name) {
+    const gguf::TensorInfo* t = ref.find_tensor(name);
+    REQUIRE(t != nullptr);
+    REQUIRE(t->type == DType::I32);
+    const auto* p = reinterpret_cast<const int32_t*>(t->data);
+    return std::vector<int32_t>(p, p + t->n_elements);
+  };
+  const std::string prompt = *ref.get_string("ref.prompt");
+  const auto expected = ints("prompt_tokens");
+  CHECK(show(tok.encode(prompt, /*add_special=*/true, /*parse_special=*/true)) == show(expected));
+  CHECK(tok.decode(expected, /*remove_special=*/true) == prompt);
+  // The generated text is the pieces of the greedy tokens, streamed.
+  StreamDecoder stream(tok);
+  std::string text;
+  for (int32_t id : ints("greedy_tokens")) text += stream.push(id);
+  text += stream.flush();
+  CHECK(text == *ref.get_string("ref.greedy_text"));
 }

@@ -18,8 +18,8 @@ struct PreTokenizer {
   bool add_bos = false;        // default of tokenizer.ggml.add_bos_token for this family
 };
 
-/// The pre-tokenizer for a tokenizer.ggml.pre value, or nullptr-like empty
-/// optional semantics: returns false if the name is unknown (out is then the default).
+/// Fills out with the pre-tokenizer a tokenizer.ggml.pre value names. Returns
+/// false for an unknown name, in which case out is the default pre-tokenizer.
 bool make_pre_tokenizer(std::string_view pre, PreTokenizer& out);
 
 /// Splits text[span] into pre-tokenizer pieces, appended to out.

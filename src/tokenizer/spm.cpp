@@ -44,9 +44,13 @@ struct CandidateOrder {  // max-heap: highest score, then leftmost
 
 class Session {
  public:
-  Session(const Tokenizer::Impl& v, std::string_view text) : v_(v), text_(text) {}
+  explicit Session(const Tokenizer::Impl& v) : v_(v) {}
 
-  void run(std::vector<int32_t>& out) {
+  void run(std::string_view text, std::vector<int32_t>& out) {
+    text_ = text;
+    syms_.clear();
+    nodes_.clear();
+    heap_.clear();
     for (uint32_t i = 0; i < text_.size();) {
       const uint32_t len = utf8_next(text_, i).len;
       const auto idx = static_cast<int32_t>(syms_.size());
@@ -150,8 +154,23 @@ void encode_spm(const Tokenizer::Impl& v, std::string_view text, bool prefix_spa
     if (c == ' ') escaped.append(kSpace);
     else escaped += c;
   }
-  if (escaped.empty()) return;
-  Session(v, escaped).run(out);
+  Session session(v);
+  if (!v.spm_word_chunks) {
+    if (!escaped.empty()) session.run(escaped, out);
+    return;
+  }
+  // No token has a space after another character, so no merge crosses the
+  // start of a word: words can be merged one at a time, which keeps the
+  // candidate heap small (the result is the same).
+  size_t begin = 0;
+  for (size_t i = kSpace.size(); i + kSpace.size() <= escaped.size(); ++i) {
+    const std::string_view here(escaped.data() + i, kSpace.size());
+    if (here != kSpace) continue;
+    if (std::string_view(escaped.data() + i - kSpace.size(), kSpace.size()) == kSpace) continue;
+    session.run(std::string_view(escaped).substr(begin, i - begin), out);
+    begin = i;
+  }
+  if (begin < escaped.size()) session.run(std::string_view(escaped).substr(begin), out);
 }
 
 }  // namespace ember::tok

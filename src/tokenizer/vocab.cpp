@@ -207,18 +207,21 @@ std::shared_ptr<Tokenizer::Impl> load_vocab(const gguf::File& file) {
     const gguf::Value* merges = ld.array(key);
     if (!merges) ld.fail(key, "missing (a BPE vocabulary needs its merges)");
     const auto lines = ld.keyed(key, [&] { return merges->strings(); });
+    if (lines.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) ld.fail(key, "too many merges");
     v->merges.reserve(lines.size());
+    std::string joined;
     for (size_t r = 0; r < lines.size(); ++r) {
       const std::string& m = lines[r];
+      auto bad = [&](const char* what) { ld.fail(key, "merge " + std::to_string(r) + " '" + m + "' " + what); };
+      // Tokens cannot hold a space (byte-level BPE writes it as 'Ġ'), but one may start with it.
       const size_t sp = m.find(' ', 1);
-      const std::string where = "merge " + std::to_string(r) + " '" + m + "'";
-      if (sp == std::string::npos) ld.fail(key, where + " is not two tokens separated by a space");
+      if (sp == std::string::npos) bad("is not two tokens separated by a space");
       const std::string_view left(m.data(), sp), right(m.data() + sp + 1, m.size() - sp - 1);
       const int32_t a = find_text(left), b = find_text(right);
-      if (a < 0 || b < 0) ld.fail(key, where + " names a token that is not in the vocabulary");
-      const int32_t c = find_text(std::string(left) + std::string(right));
-      if (c < 0) ld.fail(key, where + " makes a token that is not in the vocabulary");
-      if (r > static_cast<size_t>(std::numeric_limits<int32_t>::max())) ld.fail(key, "too many merges");
+      if (a < 0 || b < 0) bad("names a token that is not in the vocabulary");
+      joined.assign(left).append(right);
+      const int32_t c = find_text(joined);
+      if (c < 0) bad("makes a token that is not in the vocabulary");
       v->merges.emplace(pair_key(a, b), Merge{static_cast<int32_t>(r), c});  // the first (lowest rank) wins
     }
   } else {
@@ -297,6 +300,18 @@ std::shared_ptr<Tokenizer::Impl> load_vocab(const gguf::File& file) {
   }
   std::sort(v->eog.begin(), v->eog.end());
   v->eog.erase(std::unique(v->eog.begin(), v->eog.end()), v->eog.end());
+
+  // --- SPM: can words be merged one at a time? ---
+  if (v->model == TokenizerModel::Spm) {
+    v->spm_word_chunks = true;
+    for (size_t i = 0; i < n && v->spm_word_chunks; ++i) {
+      const TokenType t = v->type[i];
+      if (t != TokenType::Normal && t != TokenType::UserDefined && t != TokenType::Unused) continue;
+      std::string_view s = v->text[i];
+      while (s.starts_with(kSpace)) s.remove_prefix(kSpace.size());
+      if (s.find(kSpace) != std::string_view::npos) v->spm_word_chunks = false;
+    }
+  }
 
   // --- WordPiece conventions ---
   if (v->model == TokenizerModel::WordPiece) {

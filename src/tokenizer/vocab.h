@@ -53,6 +53,7 @@ struct Tokenizer::Impl {
   bool add_sep = false;            // WordPiece: [SEP] closes the input
   bool add_space_prefix = false;   // SPM: a space before text at the start and after special tokens
   bool remove_extra_whitespaces = false;
+  bool spm_word_chunks = false;    // SPM: no mergeable token has "▁" after another character
   bool lowercase = false;          // WordPiece: uncased vocab (lowercase and strip accents)
   bool wordpiece_hashes = false;   // WordPiece: "##" marks continuations (else "▁" marks word starts)
   std::vector<int32_t> eog;        // sorted
