@@ -703,3 +703,27 @@ TEST_CASE("tokenizer: tiny-llama's reference prompt tokens and greedy text (llam
   text += stream.flush();
   CHECK(text == *ref.get_string("ref.greedy_text"));
 }
+
+TEST_CASE("tokenizer: SentencePiece flags and unused pieces") {
+  gguf::Writer w;
+  w.set("tokenizer.ggml.model", Value::string("llama"));
+  w.set("tokenizer.ggml.tokens",
+        Value::string_array({"<unk>", "<s>", "</s>", "a", "b", "c", "ab", "abc", "\xE2\x96\x81", "<0x62>", "<0x20>"}));
+  w.set("tokenizer.ggml.scores", Value::number_array(std::vector<float>{0, 0, 0, -5, -5, -5, -1, -2, -5, 0, 0}));
+  w.set("tokenizer.ggml.token_type", Value::number_array(std::vector<int32_t>{2, 3, 3, 1, 1, 1, 5, 1, 1, 6, 6}));
+  w.set("tokenizer.ggml.add_space_prefix", Value::boolean(false));  // as Gemma
+  {
+    const Tokenizer tok = from_writer(w);
+    CHECK(tok.encode("abc", false, false) == std::vector<int32_t>{7});
+    // "ab" is an unused piece: a step towards "abc", never emitted itself.
+    CHECK(tok.encode("ab", false, false) == std::vector<int32_t>{3, 4});
+    CHECK(tok.encode("a c", false, false) == std::vector<int32_t>{3, 8, 5});
+    CHECK(tok.decode(std::vector<int32_t>{8, 3}) == " a");  // no space prefix to remove
+    CHECK(tok.nl() == -1);
+  }
+  w.set("tokenizer.ggml.remove_extra_whitespaces", Value::boolean(true));
+  {
+    const Tokenizer tok = from_writer(w);
+    CHECK(tok.encode("  a   c  ", false, false) == std::vector<int32_t>{3, 8, 5});
+  }
+}
