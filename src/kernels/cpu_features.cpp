@@ -38,7 +38,7 @@ bool isa_covers(Isa have, Isa needed) noexcept {
 bool CpuFeatures::supports(Isa isa) const noexcept {
   switch (isa) {
     case Isa::Scalar: return true;
-    case Isa::Avx2: return os_avx && avx2 && fma && f16c;
+    case Isa::Avx2: return os_avx && avx2 && fma && f16c && bmi2;  // the flags avx2 files are built with
     case Isa::Avx512: return supports(Isa::Avx2) && os_avx512 && avx512f && avx512bw && avx512vl && avx512dq;
     case Isa::Avx512Vnni: return supports(Isa::Avx512) && avx512vnni;
     case Isa::Neon: return neon;
