@@ -4,12 +4,15 @@
 //
 // Thread safety: one thread at a time per Session. Sessions sharing a Model
 // may run on different threads at once.
+#include <atomic>
 #include <cstdint>
+#include <string_view>
 #include <memory>
 #include <span>
 #include <vector>
 
 #include "ember/dtype.h"
+#include "ember/generate.h"
 #include "ember/model.h"
 
 namespace ember {
@@ -98,11 +101,26 @@ class Session {
   /// Bytes of the KV cache (K and V, every layer and sequence).
   size_t kv_bytes() const noexcept;
 
+  /// The token held at each position of seq (-1 where a position is empty).
+  std::vector<int32_t> kv_tokens(int seq) const;
+
   // --- high level -------------------------------------------------------------
-  // generate() (prompt -> text with a sampler and the tokenizer) is added here
-  // on top of decode() and logits().
+
+  /// Tokenizes the prompt, evaluates what the KV cache of sequence 0 does not
+  /// already hold (the longest common prefix with the cached tokens is
+  /// reused), then samples until end of generation, n_predict tokens, a stop
+  /// string, a full context, on_piece returning false, or cancel(). Each piece
+  /// of text reaches on_piece as whole UTF-8. Throws ember::Error for bad
+  /// parameters or a prompt longer than the context; the session stays usable.
+  GenerateResult generate(std::string_view prompt, const GenerateParams& params, const OnPiece& on_piece = {});
+  /// Generation from a token list instead of text (no tokenization of the prompt).
+  GenerateResult generate_tokens(std::span<const int32_t> prompt, const GenerateParams& params,
+                                 const OnPiece& on_piece = {});
+  /// Stops a running generate() at its next token; callable from any thread.
+  void cancel() noexcept;
 
  private:
+  std::atomic<bool>& cancel_flag() noexcept;
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -1,6 +1,7 @@
 #include "ember/session.h"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 #include "ember/error.h"
@@ -46,6 +47,10 @@ struct Session::State {
   KvCache kv;
   model::Workspace ws;
   std::vector<float> logits;  // n_outputs rows of n_vocab
+  // The token at each cell of each sequence (-1: empty), mirroring the KV
+  // cache so generate() can find the prefix it may reuse.
+  std::vector<std::vector<int32_t>> cell_tokens;
+  std::atomic<bool> cancel{false};
   int n_outputs = 0;
   // The current chunk of the batch, split into arrays.
   std::vector<int32_t> token, pos, seq;
@@ -64,6 +69,18 @@ struct Session::State {
     pos.reserve(size_t(p.n_batch));
     seq.reserve(size_t(p.n_batch));
     want.reserve(size_t(p.n_batch));
+    cell_tokens.resize(size_t(p.n_seq_max));
+  }
+
+  void set_cell_token(int seq, int pos, int32_t token) {
+    auto& v = cell_tokens[size_t(seq)];
+    if (v.size() <= size_t(pos)) v.resize(size_t(pos) + 1, -1);
+    v[size_t(pos)] = token;
+  }
+  void clear_cell_tokens(int seq, int p0, int p1) {
+    auto& v = cell_tokens[size_t(seq)];
+    for (int p = p0; p < p1 && size_t(p) < v.size(); ++p) v[size_t(p)] = -1;
+    while (!v.empty() && v.back() < 0) v.pop_back();
   }
 
   void check_seq(int s, const char* what) const {
@@ -139,6 +156,7 @@ void Session::decode(const Batch& batch) {
       for (size_t i = 0; i < s.token.size(); ++i) s.kv.set_used(s.seq[i], s.pos[i], false);
       throw;
     }
+    for (size_t i = 0; i < s.token.size(); ++i) s.set_cell_token(s.seq[i], s.pos[i], s.token[i]);
     out_done += chunk_out;
   }
   s.n_outputs = n_out;
@@ -154,23 +172,29 @@ std::span<const float> Session::logits(int i) const {
   return {s.logits.data() + size_t(idx) * n, n};
 }
 
-void Session::kv_clear() { s_->kv.clear(); }
+void Session::kv_clear() {
+  s_->kv.clear();
+  for (auto& v : s_->cell_tokens) v.clear();
+}
 
 void Session::kv_remove(int seq, int p0, int p1) {
   State& s = *s_;
   if (p0 < 0) p0 = 0;
   if (p1 < 0) p1 = s.params.n_ctx;
   if (seq < 0) {
-    for (int q = 0; q < s.params.n_seq_max; ++q) s.kv.remove(q, p0, p1);
+    for (int q = 0; q < s.params.n_seq_max; ++q) s.kv.remove(q, p0, p1), s.clear_cell_tokens(q, p0, p1);
     return;
   }
   s.check_seq(seq, "kv_remove");
   s.kv.remove(seq, p0, p1);
+  s.clear_cell_tokens(seq, p0, p1);
 }
 
 void Session::kv_keep_seq(int seq) {
   s_->check_seq(seq, "kv_keep_seq");
   s_->kv.keep_only(seq);
+  for (int q = 0; q < s_->params.n_seq_max; ++q)
+    if (q != seq) s_->cell_tokens[size_t(q)].clear();
 }
 
 void Session::kv_copy(int src_seq, int dst_seq, int p0, int p1) {
@@ -180,7 +204,19 @@ void Session::kv_copy(int src_seq, int dst_seq, int p0, int p1) {
   if (p0 < 0) p0 = 0;
   if (p1 < 0) p1 = s.params.n_ctx;
   s.kv.copy(src_seq, dst_seq, p0, p1);
+  const auto& src = s.cell_tokens[size_t(src_seq)];
+  s.clear_cell_tokens(dst_seq, p0, p1);
+  for (int p = p0; p < p1 && size_t(p) < src.size(); ++p)
+    if (src[size_t(p)] >= 0) s.set_cell_token(dst_seq, p, src[size_t(p)]);
 }
+
+std::vector<int32_t> Session::kv_tokens(int seq) const {
+  s_->check_seq(seq, "kv_tokens");
+  return s_->cell_tokens[size_t(seq)];
+}
+
+void Session::cancel() noexcept { s_->cancel.store(true, std::memory_order_relaxed); }
+std::atomic<bool>& Session::cancel_flag() noexcept { return s_->cancel; }
 
 int Session::kv_pos_max(int seq) const {
   s_->check_seq(seq, "kv_pos_max");
