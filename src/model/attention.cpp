@@ -186,10 +186,14 @@ void AttentionJob::run_item(AttentionScratch::PerThread& ts, int64_t item) const
     const FromFloatFn to_f16 = row_quantizer(kt, DType::F16);
     for (int ti = 0; ti < nt; ++ti)
       for (int hi = 0; hi < nh; ++hi) {
-        const int64_t len = pos[ti] + 1;
+        // Dots over a multiple of 64 positions stay in the kernel's vector
+        // loop; the positions past pos_i get probability 0 (their values are
+        // finite: written, or zeroed when allocated or removed).
+        const int64_t len = pos[ti] + 1, padded = std::min<int64_t>((len + 63) / 64 * 64, n_ctx);
         to_f16(sc + int64_t(ti * nh + hi) * n_c, ts.p16.data(), len);
+        std::fill(ts.p16.begin() + len, ts.p16.begin() + padded, uint16_t(0));
         float* o = out + (t0 + ti) * o_stride + (h0 + hi) * hdv;
-        for (int64_t dim = 0; dim < hdv; ++dim) o[dim] = vdot(len, vt + dim * n_ctx, ts.p16.data());
+        for (int64_t dim = 0; dim < hdv; ++dim) o[dim] = vdot(padded, vt + dim * n_ctx, ts.p16.data());
       }
     return;
   }
