@@ -205,6 +205,20 @@ TEST_CASE("model: vocab_only loads the tokenizer and no weights; a session refus
   CHECK(error_of([&] { Session s(m); }).find("vocab_only") != std::string::npos);
 }
 
+TEST_CASE("model: vocabulary-only files of any architecture load with vocab_only, and fail to load as models") {
+  const std::string dir = EMBER_SHARED_DIR "/testdata/tokenizer/ggml-vocab-";
+  for (const char* name : {"gpt-2", "bert-bge", "phi-3", "llama-spm"}) {
+    CAPTURE(std::string(name));
+    const auto m = Model::load(dir + name + ".gguf", {.vocab_only = true});
+    CHECK(m->vocab_only());
+    CHECK(m->config().n_vocab == m->tokenizer().n_vocab());
+    CHECK(m->description().find("vocab") != std::string::npos);
+    CHECK_THROWS_AS(Model::load(dir + name + ".gguf"), Error);
+  }
+  CHECK(load_error(dir + "gpt-2.gguf") == "[model] architecture 'gpt2' is not supported (supported: llama, qwen2, qwen3)");
+  CHECK(load_error(dir + "llama-spm.gguf").find("missing") != std::string::npos);
+}
+
 TEST_CASE("model: load errors name the architecture, the tensor, its shape or its type") {
   SUBCASE("unknown architecture") {
     TempFile f("ember-arch");

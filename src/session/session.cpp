@@ -15,19 +15,23 @@ namespace ember {
 namespace {
 
 constexpr int kDefaultCtx = 4096;
+constexpr int kMaxCtx = 1 << 22;  // keeps n_ctx * n_seq_max and cell offsets far from overflow
 
 SessionParams resolve(const Model& m, SessionParams p) {
   const ModelConfig& c = m.config();
   if (p.n_ctx < 0) throw Error(ErrorKind::InvalidArgument, "[session] n_ctx must be >= 0, got " + std::to_string(p.n_ctx));
   if (p.n_ctx == 0) p.n_ctx = std::min(c.n_ctx_train > 0 ? c.n_ctx_train : kDefaultCtx, kDefaultCtx);
+  if (p.n_ctx > kMaxCtx)
+    throw Error(ErrorKind::InvalidArgument,
+                "[session] n_ctx " + std::to_string(p.n_ctx) + " is larger than " + std::to_string(kMaxCtx));
   if (p.n_batch <= 0)
     throw Error(ErrorKind::InvalidArgument, "[session] n_batch must be positive, got " + std::to_string(p.n_batch));
-  p.n_batch = std::min(p.n_batch, p.n_ctx * std::max(p.n_seq_max, 1));
+  if (p.n_seq_max <= 0 || p.n_seq_max > 256)
+    throw Error(ErrorKind::InvalidArgument, "[session] n_seq_max must be in 1..256, got " + std::to_string(p.n_seq_max));
+  p.n_batch = int(std::min<int64_t>(p.n_batch, int64_t(p.n_ctx) * p.n_seq_max));
   if (p.n_threads < 0)
     throw Error(ErrorKind::InvalidArgument, "[session] n_threads must be >= 0, got " + std::to_string(p.n_threads));
   if (p.n_threads == 0) p.n_threads = m.default_n_threads();
-  if (p.n_seq_max <= 0 || p.n_seq_max > 256)
-    throw Error(ErrorKind::InvalidArgument, "[session] n_seq_max must be in 1..256, got " + std::to_string(p.n_seq_max));
   if (p.kv_type != DType::F16 && p.kv_type != DType::Q8_0 && p.kv_type != DType::Q4_0) {
     const TypeTraits* tr = find_type_traits(uint32_t(p.kv_type));
     throw Error(ErrorKind::InvalidArgument, std::string("[session] kv_type '") + (tr ? tr->name : "?") +
@@ -70,6 +74,7 @@ struct Session::State {
     seq.reserve(size_t(p.n_batch));
     want.reserve(size_t(p.n_batch));
     cell_tokens.resize(size_t(p.n_seq_max));
+    for (auto& v : cell_tokens) v.reserve(size_t(p.n_ctx));  // 4 bytes per cell: decode never grows it
   }
 
   void set_cell_token(int seq, int pos, int32_t token) {
