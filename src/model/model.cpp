@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "ember/error.h"
+#include "ember/log.h"
 #include "model/arch.h"
 #include "model/config.h"
 #include "model/weights.h"
@@ -53,6 +54,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelPar
   impl->config = model::read_config(impl->file, params.vocab_only);
   if (impl->file.find("tokenizer.ggml.model")) {
     impl->tokenizer = Tokenizer::from_gguf(impl->file);
+    for (const std::string& w : impl->tokenizer->warnings()) log(LogLevel::Warn, "[tokenizer] " + path + ": " + w);
     if (!params.vocab_only && impl->tokenizer->n_vocab() > impl->config.n_vocab)
       throw Error(ErrorKind::InvalidFile, "[model] " + path + ": the tokenizer has " +
                                               std::to_string(impl->tokenizer->n_vocab()) + " tokens, the model " +
