@@ -4,15 +4,19 @@
 
 namespace ember::peak {
 
+// Eight independent chains and a software prefetch 8 KB ahead (as the dot
+// kernels do): without the prefetch one core cannot keep enough misses in
+// flight to reach the memory's bandwidth.
 uint64_t read_avx512(const uint8_t* p, size_t bytes) {
-  __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
-  for (size_t i = 0; i + 256 <= bytes; i += 256) {
-    a = _mm512_add_epi64(a, _mm512_load_si512(p + i));
-    b = _mm512_add_epi64(b, _mm512_load_si512(p + i + 64));
-    c = _mm512_add_epi64(c, _mm512_load_si512(p + i + 128));
-    d = _mm512_add_epi64(d, _mm512_load_si512(p + i + 192));
+  __m512i acc[8];
+  for (auto& a : acc) a = _mm512_setzero_si512();
+  for (size_t i = 0; i + 512 <= bytes; i += 512) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p + i + 8192 + 256), _MM_HINT_T0);
+    for (int k = 0; k < 8; ++k) acc[k] = _mm512_add_epi64(acc[k], _mm512_load_si512(p + i + 64 * k));
   }
-  return uint64_t(_mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a, b), _mm512_add_epi64(c, d))));
+  for (int k = 1; k < 8; ++k) acc[0] = _mm512_add_epi64(acc[0], acc[k]);
+  return uint64_t(_mm512_reduce_add_epi64(acc[0]));
 }
 
 double fma_avx512() {
