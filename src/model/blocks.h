@@ -76,6 +76,10 @@ struct AttentionScratch {
   std::vector<PerThread> threads;
   std::vector<int32_t> tile_start;  // first token of each work tile, then n_tokens
   int tile = 1;                     // tokens per work tile
+  // Decoding a few tokens over a long context splits the cells into chunks;
+  // each chunk's output, max score and softmax sum wait here to be combined.
+  std::vector<float> partial;  // kMaxChunkedTokens * n_head * max_chunks * (head_dim_v + 2)
+  int max_chunks = 1;
 
   void reserve(const ModelConfig& c, const KvCache& kv, int n_threads);
 };
