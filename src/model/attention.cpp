@@ -23,7 +23,9 @@ namespace {
 constexpr int kMaxTile = 32;
 constexpr int64_t kScoreBudget = int64_t(1) << 20;  // floats of scores per thread
 constexpr int kMaxChunkedTokens = 4;  // batches up to this size may split their cells
-constexpr int64_t kChunk = 256;       // cells per chunk
+// Cells per chunk: long, because every chunk costs one f16 value dot per
+// dimension and head (a 256-cell chunk made decoding at depth 2048 15% slower).
+constexpr int64_t kChunk = 2048;
 
 FromFloatFn row_quantizer(const kernels::KernelTable& kt, DType t) {
   const FromFloatFn f = kt.quantize[uint32_t(t)];
