@@ -215,7 +215,8 @@ TEST_CASE("model: vocabulary-only files of any architecture load with vocab_only
     CHECK(m->description().find("vocab") != std::string::npos);
     CHECK_THROWS_AS(Model::load(dir + name + ".gguf"), Error);
   }
-  CHECK(load_error(dir + "gpt-2.gguf") == "[model] architecture 'gpt2' is not supported (supported: llama, qwen2, qwen3)");
+  // (later architectures extend the list)
+  CHECK(load_error(dir + "gpt-2.gguf").rfind("[model] architecture 'gpt2' is not supported (supported: llama, qwen2, qwen3", 0) == 0);
   CHECK(load_error(dir + "llama-spm.gguf").find("missing") != std::string::npos);
 }
 
@@ -223,7 +224,7 @@ TEST_CASE("model: load errors name the architecture, the tensor, its shape or it
   SUBCASE("unknown architecture") {
     TempFile f("ember-arch");
     write_variant(f.path, {{"general.architecture", gguf::Value::string("foo")}}, {});
-    CHECK(load_error(f.path) == "[model] architecture 'foo' is not supported (supported: llama, qwen2, qwen3)");
+    CHECK(load_error(f.path).rfind("[model] architecture 'foo' is not supported (supported: llama, qwen2, qwen3", 0) == 0);
   }
   SUBCASE("missing tensor") {
     TempFile f("ember-missing");
