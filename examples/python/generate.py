@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Generate text with ember from Python, streaming it as it is made.
+
+    pip install ./bindings/python
+    python examples/python/generate.py MODEL.gguf "Once upon a time" --max-tokens 64
+
+Ctrl-C stops the generation cleanly (leaving the stream cancels it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import ember
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model", help="a GGUF file")
+    ap.add_argument("prompt", nargs="?", default="Once upon a time")
+    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--temperature", type=float, default=0.8)
+    ap.add_argument("--top-k", type=int, default=40)
+    ap.add_argument("--top-p", type=float, default=0.95)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--stop", action="append", default=None, help="a stop string (repeatable)")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
+    args = ap.parse_args()
+
+    try:
+        model = ember.Model(args.model, n_threads=args.threads)
+    except ember.EmberError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    with model, model.create_session() as session:
+        print(model.description, file=sys.stderr)
+        prompt: str = args.prompt
+        extra = {}
+        if args.chat:
+            prompt = model.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True)
+            extra = {"parse_special": True, "add_special": False}
+        else:
+            print(prompt, end="", flush=True)
+        stream = session.generate(
+            prompt,
+            max_tokens=args.max_tokens,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            seed=args.seed,
+            stop=args.stop,
+            stream=True,
+            **extra,
+        )
+        try:
+            for piece in stream:
+                print(piece, end="", flush=True)
+        except KeyboardInterrupt:
+            stream.close()
+        print()
+        st = session.last_stats
+        if st is not None:
+            print(
+                f"[{st.prompt_tokens} prompt tokens at {st.prefill_tok_s:.1f} tok/s, "
+                f"{st.generated_tokens} generated at {st.decode_tok_s:.1f} tok/s, stop: {st.stop_reason}]",
+                file=sys.stderr,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
