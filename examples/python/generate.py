@@ -30,11 +30,14 @@ def main() -> int:
     args = ap.parse_args()
 
     try:
-        model = ember.Model(args.model, n_threads=args.threads)
-    except ember.EmberError as e:
+        return run(args)
+    except ember.EmberError as e:  # the library's message names the place
         print(f"error: {e}", file=sys.stderr)
         return 1
-    with model, model.create_session() as session:
+
+
+def run(args: argparse.Namespace) -> int:
+    with ember.Model(args.model, n_threads=args.threads) as model, model.create_session() as session:
         print(model.description, file=sys.stderr)
         prompt: str = args.prompt
         extra = {}

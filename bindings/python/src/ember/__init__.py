@@ -45,7 +45,7 @@ def library_version() -> str:
     """The loaded libember's version, ``"MAJOR.MINOR.PATCH"``."""
     from . import _lib
 
-    return _lib.lib().ember_version().decode()
+    return str(_lib.lib().ember_version().decode())
 
 
 def abi_version() -> int:

@@ -27,7 +27,7 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from .errors import BufferTooSmallError, EmberError, error_for_status
 
@@ -347,7 +347,7 @@ def check(status: int, *, path: Optional[str] = None) -> None:
         raise make_error(status, path=path)
 
 
-def read_text(call: Callable[[Optional[ctypes.Array], int, "ctypes._Pointer"], int], guess: int = 256) -> bytes:
+def read_text(call: Callable[[Any, int, Any], int], guess: int = 256) -> bytes:
     """Runs a text-returning C function with a growing buffer.
 
     ``call(buf, buf_size, out_len_ptr)`` must make the C call; it is retried

@@ -323,7 +323,9 @@ class Model:
         stop: Union[str, Sequence[str], None] = ...,
         stream: Literal[False] = ...,
         n_ctx: Optional[int] = ...,
-        **kwargs: object,
+        kv_type: "KvType" = ...,
+        n_threads: int = ...,
+        **kwargs: Any,
     ) -> str: ...
 
     @overload
@@ -341,7 +343,9 @@ class Model:
         *,
         stream: Literal[True],
         n_ctx: Optional[int] = ...,
-        **kwargs: object,
+        kv_type: "KvType" = ...,
+        n_threads: int = ...,
+        **kwargs: Any,
     ) -> Iterator[str]: ...
 
     def generate(
@@ -359,7 +363,7 @@ class Model:
         n_ctx: Optional[int] = None,
         kv_type: "KvType" = "f16",
         n_threads: int = 0,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> Union[str, Iterator[str]]:
         """Generates text after prompt in a fresh session that is freed afterwards.
 
@@ -399,7 +403,7 @@ class Model:
             repeat_penalty=repeat_penalty,
             seed=seed,
             stop=stop,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
         ctx = 0 if n_ctx is None else n_ctx
         if n_ctx is None and not isinstance(prompt, (str, bytes)) and len(prompt) >= 4096:
@@ -472,7 +476,7 @@ class Model:
         from .session import Session
 
         single = isinstance(texts, str)
-        items = [texts] if single else list(texts)
+        items: list[str] = [texts] if isinstance(texts, str) else list(texts)
         token_lists = [self.tokenize(t) for t in items]
         longest = max((len(t) for t in token_lists), default=0)
         out = np.zeros((len(items), self.n_embd), dtype=np.float32)

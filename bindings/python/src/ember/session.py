@@ -524,9 +524,13 @@ class Session:
         try:
             handle = self._acquire()
 
+            def hand_over(piece: bytes) -> bool:
+                pieces.put(piece)
+                return True
+
             def run() -> None:
                 try:
-                    self._run(handle, prompt, args, lambda b: (pieces.put(b), True)[1])
+                    self._run(handle, prompt, args, hand_over)
                 except BaseException as e:  # noqa: BLE001 - handed to the consuming thread
                     failure.append(e)
                 finally:
@@ -627,8 +631,8 @@ class Session:
                 # One contiguous block (the usual case): copy it at once.
                 return np.ctypeslib.as_array(rows[0][0], shape=(n_tok, n_vocab)).copy()
             out = np.empty((n_tok, n_vocab), dtype=np.float32)
-            for i, (ptr, n) in enumerate(rows):
-                out[i] = np.ctypeslib.as_array(ptr, shape=(n,))
+            for i, (row, width) in enumerate(rows):
+                out[i] = np.ctypeslib.as_array(row, shape=(width,))
             return out
         finally:
             self._busy.release()
