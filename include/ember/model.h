@@ -40,7 +40,7 @@ enum class RopeType : uint8_t {
 
 /// Hyper-parameters, from the `<arch>.*` metadata keys.
 struct ModelConfig {
-  std::string arch;  // general.architecture: "llama", "qwen2", "qwen3"
+  std::string arch;  // general.architecture: "llama", "qwen2", "qwen3", "gemma3"
   std::string name;  // general.name, if any
   int32_t n_vocab = 0;
   int32_t n_ctx_train = 0;  // <arch>.context_length
@@ -55,6 +55,15 @@ struct ModelConfig {
   int32_t n_rot = 0;              // leading dims of each head that are rotated (<arch>.rope.dimension_count)
   float rope_freq_base = 10000;   // theta_i = pos * freq_scale * base^(-2i / n_rot)
   float rope_freq_scale = 1;      // linear position scaling: 1 / rope.scaling.factor
+  // Sliding-window attention (gemma3): layer il is local when swa_period > 0
+  // and il % swa_period != swa_period - 1; a local layer's query at position p
+  // sees keys at p' with p - p' < n_swa, and rotates with rope_freq_base_swa
+  // (no position scaling). Other layers see the whole context.
+  int32_t n_swa = 0;              // <arch>.attention.sliding_window; 0: no local layers
+  int32_t swa_period = 0;
+  float rope_freq_base_swa = 10000;
+  float attn_scale = 0;           // query-key scale; 0: 1 / sqrt(head_dim)
+  float final_logit_softcap = 0;  // logits = c * tanh(logits / c) when > 0 (<arch>.final_logit_softcapping)
   float norm_eps = 1e-5f;         // <arch>.attention.layer_norm_rms_epsilon
   bool tied_embeddings = false;   // no output.weight: logits use token_embd.weight
   DType weight_type = DType::F32; // the type most of the weight bytes are in

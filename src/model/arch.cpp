@@ -12,6 +12,8 @@ constexpr ArchInfo kArchs[] = {
     {"llama", RopeType::Normal, Need::Optional, Need::No, forward_llama},
     {"qwen2", RopeType::Neox, Need::Required, Need::No, forward_llama},
     {"qwen3", RopeType::Neox, Need::No, Need::Required, forward_llama},
+    // llama.cpp's gemma3 has 5 local layers to every global one (no key says so).
+    {"gemma3", RopeType::Neox, Need::No, Need::Required, forward_gemma3, Need::Required, 6},
 };
 
 }  // namespace

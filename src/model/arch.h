@@ -24,11 +24,13 @@ struct ArchInfo {
   Need qkv_bias;  // blk.N.attn_{q,k,v}.bias
   Need qk_norm;   // blk.N.attn_{q,k}_norm.weight: RMSNorm of each query/key head before RoPE
   ForwardFn forward;
+  Need post_norms = Need::No;  // blk.N.post_attention_norm / post_ffw_norm: RMSNorm of each block's output
+  int swa_period = 0;          // > 0: local (sliding-window) layers, all but every swa_period-th (ModelConfig)
 };
 
 /// The entry for general.architecture, or nullptr.
 const ArchInfo* find_arch(std::string_view name) noexcept;
-/// "llama, qwen2, qwen3"
+/// "llama, qwen2, qwen3, gemma3"
 std::string supported_archs();
 
 }  // namespace ember::model

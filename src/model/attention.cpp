@@ -137,6 +137,8 @@ struct AttentionJob {
   FromFloatFn quant;
   ToFloatFn v_to_float;
   bool rot;
+  int window;      // > 0: sliding window (cells p' seen from p satisfy p - p' < window)
+  int first_cell;  // no query of the batch sees a cell before this one
   std::atomic<int64_t> next{0};
 
   /// Output, max score and softmax sum of (token, head, chunk) when chunked.
@@ -162,10 +164,13 @@ void AttentionJob::run_item(AttentionScratch::PerThread& ts, int64_t item) const
   const int t0 = starts[size_t(tile)], nt = starts[size_t(tile) + 1] - t0;
   const int seq = ub.seq[t0];
   const int32_t* pos = ub.pos + t0;
-  int n_c = 0;
-  for (int ti = 0; ti < nt; ++ti) n_c = std::max(n_c, pos[ti] + 1);
-  // This item's cells: [c0, c1); a query sees those up to its own position.
-  const int c0 = int(chunk * kChunk), c1 = n_chunks > 1 ? std::min<int>(n_c, int((chunk + 1) * kChunk)) : n_c;
+  int n_c = 0, p_min = pos[0];
+  for (int ti = 0; ti < nt; ++ti) n_c = std::max(n_c, pos[ti] + 1), p_min = std::min(p_min, pos[ti]);
+  const int lo = window > 0 ? std::max(0, p_min - window + 1) : 0;
+  // This item's cells: [c0, c1); a query sees those up to its own position
+  // (and, with a window, none before its window).
+  const int start = first_cell + int(chunk * kChunk);
+  const int c0 = std::max(lo, start), c1 = n_chunks > 1 ? std::min<int>(n_c, start + int(kChunk)) : n_c;
   const int w = c1 - c0;
   auto seen = [&](int ti) { return std::max(0, std::min(c1, pos[ti] + 1) - c0); };
   auto dest = [&](int ti, int hi) {
@@ -200,6 +205,10 @@ void AttentionJob::run_item(AttentionScratch::PerThread& ts, int64_t item) const
     const uint8_t* krow = kbase + size_t(cell) * k_row;
     for (int ti = 0; ti < nt; ++ti) {
       if (pos[ti] < cell) continue;
+      if (window > 0 && pos[ti] - cell >= window) {  // slid out of this query's window
+        for (int hi = 0; hi < nh; ++hi) sc[int64_t(ti * nh + hi) * w + cell - c0] = -std::numeric_limits<float>::infinity();
+        continue;
+      }
       for (int hi = 0; hi < nh; ++hi) {
         const int row = ti * nh + hi;
         sc[int64_t(row) * w + cell - c0] = dot(hd, krow, ts.q.data() + size_t(row) * q_row) * scale;
@@ -299,7 +308,7 @@ void AttentionJob::combine_chunks() const {
 }  // namespace
 
 void attention(const kernels::KernelTable& kt, ThreadPool& pool, const KvCache& kv, int layer, const ModelConfig& c,
-               const Ubatch& ub, const float* q, float* out, float scale, AttentionScratch& scratch) {
+               const Ubatch& ub, const float* q, float* out, float scale, AttentionScratch& scratch, int window) {
   const KvDims& d = kv.dims();
   const int r = c.n_head / c.n_head_kv;
   const DType act = type_traits(d.type).vec_dot_type;
@@ -307,19 +316,21 @@ void attention(const kernels::KernelTable& kt, ThreadPool& pool, const KvCache& 
   // Tiles: runs of at most `tile` consecutive tokens of the same sequence.
   std::vector<int32_t>& starts = scratch.tile_start;
   starts.clear();
-  int max_pos = 0;
+  int max_pos = 0, min_pos = ub.pos[0];
   for (int i = 0; i < ub.n_tokens; ++i) {
     if (starts.empty() || i - starts.back() >= scratch.tile || ub.seq[i] != ub.seq[starts.back()]) starts.push_back(i);
     max_pos = std::max(max_pos, ub.pos[i]);
+    min_pos = std::min(min_pos, ub.pos[i]);
   }
+  const int first_cell = window > 0 ? std::max(0, min_pos - window + 1) : 0;
   const int n_tiles = int(starts.size());
   starts.push_back(ub.n_tokens);
 
   // A few tokens over many cells: chunks of cells, all query heads of a KV
   // head per item (each K/V row is read once). Few tiles otherwise (short
   // decode): one query head per item, so every thread has work.
-  const int n_chunks = ub.n_tokens <= kMaxChunkedTokens && max_pos + 1 > 2 * kChunk
-                           ? int((max_pos + kChunk) / kChunk)
+  const int n_chunks = ub.n_tokens <= kMaxChunkedTokens && max_pos + 1 - first_cell > 2 * kChunk
+                           ? int((max_pos - first_cell + kChunk) / kChunk)
                            : 1;
   const int heads_per_item = n_chunks > 1 || int64_t(n_tiles) * c.n_head_kv >= 2 * pool.size() ? r : 1;
   const int n_splits = (r + heads_per_item - 1) / heads_per_item;
@@ -344,7 +355,9 @@ void attention(const kernels::KernelTable& kt, ThreadPool& pool, const KvCache& 
                    kt.vec_dot[uint32_t(d.type)],
                    row_quantizer(kt, act),
                    type_traits(d.type).to_float,
-                   rotated(kv)};
+                   rotated(kv),
+                   window,
+                   first_cell};
   AttentionJob* j = &job;
   pool.run([j, n_items](int ith, int) {
     AttentionScratch::PerThread& ts = j->scratch.threads[size_t(ith)];

@@ -64,6 +64,9 @@ void linear_group(const kernels::KernelTable& kt, ThreadPool& pool, kernels::Mat
 /// cos/sin of each rotated pair for each position: m rows of n_rot floats
 /// (cos, sin interleaved), the table FloatOps::rope takes.
 void rope_table(const ModelConfig& c, const std::vector<float>& freq_factors, const int32_t* pos, int m, float* cs);
+/// The same with an explicit frequency base and position scale (local layers).
+void rope_table(int n_rot, float freq_base, float freq_scale, const std::vector<float>& freq_factors,
+                const int32_t* pos, int m, float* cs);
 
 /// Per-thread scratch of attention(), sized once for the session.
 struct AttentionScratch {
@@ -96,8 +99,10 @@ struct Ubatch {
 /// out[i][h] = softmax(q[i][h] · K[seq_i]ᵀ * scale over cells <= pos_i) · V[seq_i],
 /// for each token i and head h; query head h reads KV head h / (n_head / n_head_kv).
 /// q rows hold n_head * head_dim floats; out rows n_head * head_dim_v.
+/// window > 0 (sliding-window layers): token i sees only cells p with pos_i - p < window.
 void attention(const kernels::KernelTable& kt, ThreadPool& pool, const KvCache& kv, int layer, const ModelConfig& c,
-               const Ubatch& ub, const float* q, float* out, float scale, AttentionScratch& scratch);
+               const Ubatch& ub, const float* q, float* out, float scale, AttentionScratch& scratch,
+               int window = 0);
 
 /// Writes token i's key and value rows (n_head_kv heads each) into cell (seq_i, pos_i) of layer.
 void kv_store(const kernels::KernelTable& kt, KvCache& kv, int layer, const ModelConfig& c, const Ubatch& ub, int i,

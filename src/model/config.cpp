@@ -132,6 +132,21 @@ ModelConfig read_config(const gguf::File& f, bool vocab_only) {
   if (!(c.norm_eps >= 0.0f))
     throw Error(ErrorKind::InvalidFile, "[model] " + f.path() + ": negative norm epsilon");
   c.tied_embeddings = f.find_tensor("output.weight") == nullptr;
+
+  if (info->swa_period > 0) {
+    // Local layers rotate with base 10000 and no scaling, as in llama.cpp.
+    c.n_swa = keys.optional("attention.sliding_window", 0);
+    c.swa_period = c.n_swa > 0 ? info->swa_period : 0;
+  }
+  if (c.arch == "gemma3") {
+    // Gemma 3's query_pre_attn_scalar is the head size, except in the 27B
+    // model (62 layers), where it is n_embd / n_head; no key carries it.
+    const int32_t scalar = c.n_layer == 62 ? c.n_embd / c.n_head : c.head_dim;
+    c.attn_scale = 1.0f / std::sqrt(float(scalar));
+    c.final_logit_softcap = keys.real("final_logit_softcapping", 0.0f);
+    if (c.final_logit_softcap < 0.0f)
+      throw Error(ErrorKind::InvalidFile, "[model] " + f.path() + ": negative final logit soft-capping");
+  }
   return c;
 }
 

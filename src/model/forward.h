@@ -21,6 +21,7 @@ struct Workspace {
   std::vector<float> att;          // attention output (n_batch, n_head * head_dim_v)
   std::vector<float> ff_a, ff_b;   // feed-forward (n_batch, n_ff)
   std::vector<float> rope_cs;      // (n_batch, n_rot)
+  std::vector<float> rope_cs_swa;  // (n_batch, n_rot) for local layers, when the model has them
   std::vector<int32_t> out_rows;   // tokens whose logits are kept
   kernels::MatmulScratch mm;
   AttentionScratch attn;
@@ -41,5 +42,10 @@ struct ForwardContext {
 /// Writes the logits (n_vocab floats each) of the tokens with want set, in
 /// order, to `logits`. Every token's KV cell must already be marked used.
 void forward_llama(ForwardContext& ctx, const Ubatch& ub, float* logits);
+
+/// gemma3: scaled embeddings, QK-normed GQA attention with sliding-window
+/// local layers, a GELU-gated feed-forward, each block's output normed
+/// before its residual add. Same contract as forward_llama.
+void forward_gemma3(ForwardContext& ctx, const Ubatch& ub, float* logits);
 
 }  // namespace ember::model

@@ -114,6 +114,8 @@ Weights load_weights(const gguf::File& f, const ModelConfig& c, const ArchInfo& 
     L.q_norm = ld.norm(p + "attn_q_norm.weight", c.head_dim, arch.qk_norm);
     L.k_norm = ld.norm(p + "attn_k_norm.weight", c.head_dim, arch.qk_norm);
     L.wo = ld.linear(p + "attn_output", n_o, c.n_embd);
+    L.attn_post_norm = ld.norm(p + "post_attention_norm.weight", c.n_embd, arch.post_norms);
+    L.ffn_post_norm = ld.norm(p + "post_ffw_norm.weight", c.n_embd, arch.post_norms);
     L.ffn_norm = ld.norm(p + "ffn_norm.weight", c.n_embd);
     L.ffn_gate = ld.linear(p + "ffn_gate", c.n_embd, c.n_ff);
     L.ffn_up = ld.linear(p + "ffn_up", c.n_embd, c.n_ff);

@@ -29,7 +29,9 @@ struct Norm {
 struct LayerWeights {
   Norm attn_norm;          // (n_embd)
   Linear wq, wk, wv;       // (n_embd) -> (n_head * head_dim), (n_head_kv * head_dim), (n_head_kv * head_dim_v)
-  Norm q_norm, k_norm;     // (head_dim), qwen3
+  Norm q_norm, k_norm;     // (head_dim), qwen3, gemma3
+  Norm attn_post_norm;     // (n_embd), gemma3: norm of the attention output before the residual add
+  Norm ffn_post_norm;      // (n_embd), gemma3: norm of the feed-forward output before the residual add
   Linear wo;               // (n_head * head_dim_v) -> (n_embd)
   Norm ffn_norm;           // (n_embd)
   Linear ffn_gate, ffn_up; // (n_embd) -> (n_ff)

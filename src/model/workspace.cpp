@@ -18,6 +18,7 @@ void Workspace::reserve(const ModelConfig& c, const KvCache& kv, int rows, int n
   ff_a.resize(r * size_t(c.n_ff));
   ff_b.resize(r * size_t(c.n_ff));
   rope_cs.resize(r * size_t(std::max(c.n_rot, 1)));
+  rope_cs_swa.resize(c.n_swa > 0 ? r * size_t(std::max(c.n_rot, 1)) : 0);
   out_rows.reserve(r);
   attn.tile_start.reserve(r + 1);
   attn.reserve(c, kv, n_threads);
