@@ -1,0 +1,106 @@
+#pragma once
+// The non-data objects a template meets: namespace(), the loop variable,
+// macros, bound str/list/dict methods, global functions and generators.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chat/jinja/interpreter.h"
+
+namespace ember::jinja {
+
+class NamespaceObject : public Object {
+ public:
+  std::string type_name() const override { return "Namespace"; }
+  std::string type_repr() const override { return "jinja2.utils.Namespace object"; }
+  Value get_attr(Interpreter& in, const std::string& name) override;
+  std::string repr() const override;
+  DictData attrs;
+};
+
+class LoopObject : public Object {
+ public:
+  LoopObject(std::vector<Value> items, int depth, const Stmt* stmt, FramePtr frame)
+      : items(std::move(items)), depth(depth), stmt(stmt), frame(std::move(frame)) {}
+  std::string type_name() const override { return "LoopContext"; }
+  std::string type_repr() const override { return "jinja2.runtime.LoopContext object"; }
+  Value get_attr(Interpreter& in, const std::string& name) override;
+  bool callable() const override { return true; }
+  Value call(Interpreter& in, Args& args) override;
+  std::string repr() const override;
+  int64_t len() const override { return static_cast<int64_t>(items.size()); }
+
+  std::vector<Value> items;
+  size_t index0 = 0;
+  int depth;
+  const Stmt* stmt;  // the for statement, for loop(...) in recursive loops
+  FramePtr frame;    // where the for statement runs
+  bool has_changed_value = false;
+  Value last_changed_value;
+};
+
+class MacroObject : public Object {
+ public:
+  MacroObject(const MacroDef* def, FramePtr closure) : def(def), closure(std::move(closure)) {}
+  std::string type_name() const override { return "Macro"; }
+  std::string type_repr() const override { return "jinja2.runtime.Macro object"; }
+  bool callable() const override { return true; }
+  Value call(Interpreter& in, Args& args) override { return in.call_macro(*this, args); }
+  std::string repr() const override;
+  Value get_attr(Interpreter& in, const std::string& name) override;
+
+  const MacroDef* def;
+  FramePtr closure;
+};
+
+/// A native function: a global, or a method bound to its object.
+class FunctionObject : public Object {
+ public:
+  using Fn = std::function<Value(Interpreter&, Args&)>;
+  FunctionObject(std::string name, std::string type, Fn fn, std::string repr_text = {})
+      : name_(std::move(name)), type_(std::move(type)), fn_(std::move(fn)), repr_(std::move(repr_text)) {}
+  std::string type_name() const override { return type_; }
+  bool callable() const override { return true; }
+  Value call(Interpreter& in, Args& args) override { return fn_(in, args); }
+  std::string repr() const override { return repr_.empty() ? "<function " + name_ + ">" : repr_; }
+
+ private:
+  std::string name_, type_;
+  Fn fn_;
+  std::string repr_;
+};
+
+/// What select/map/… return: iterable once, truthy, without a length.
+class GeneratorObject : public Object {
+ public:
+  GeneratorObject(std::vector<Value> items, std::string func) : items_(std::move(items)), func_(std::move(func)) {}
+  std::string type_name() const override { return "generator"; }
+  std::string repr() const override { return "<generator object " + func_ + ">"; }
+  bool iterable() const override { return true; }
+  std::vector<Value> iterate() override {
+    if (consumed_) return {};
+    consumed_ = true;
+    return std::move(items_);
+  }
+
+ private:
+  std::vector<Value> items_;
+  std::string func_;
+  bool consumed_ = false;
+};
+
+Value make_function(std::string name, FunctionObject::Fn fn);
+Value make_generator(std::vector<Value> items, std::string func);
+
+/// Python-style argument binding for native functions: fills `out` from
+/// positional and keyword arguments in `names` order; `required` leading
+/// names must be given. Raises TypeError like Python does.
+struct Param {
+  const char* name;
+  Value default_value;
+  bool required = false;
+};
+std::vector<Value> bind_args(const std::string& fn, Args& args, const std::vector<Param>& params);
+
+}  // namespace ember::jinja
