@@ -332,6 +332,35 @@ EMBER_API ember_status ember_session_generate_tokens(ember_session* session, con
                                                      size_t text_size, size_t* out_text_len,
                                                      ember_generate_stats* stats);
 
+/* --- chat templates -------------------------------------------------------- */
+
+/* One message of a conversation. Richer messages (tool calls, tool results,
+ * extra fields) go through ember_render_chat_template_json. */
+typedef struct ember_chat_message {
+  const char* role;    /* "system", "user", "assistant", "tool", ... */
+  const char* content;
+} ember_chat_message;
+
+/* Renders the Jinja chat template tmpl with `messages`, `add_generation_prompt`,
+ * `bos_token` and `eos_token` (NULL: ""), byte for byte as Hugging Face
+ * transformers renders it. A template that does not parse or raises gives
+ * EMBER_ERR_INVALID_ARGUMENT with the template's line and message. */
+EMBER_API ember_status ember_render_chat_template(const char* tmpl, const ember_chat_message* messages,
+                                                  size_t n_messages, bool add_generation_prompt,
+                                                  const char* bos_token, const char* eos_token, char* buf,
+                                                  size_t buf_size, size_t* out_len);
+/* The same with every variable taken from a JSON object, e.g.
+ * {"messages": [...], "tools": [...], "add_generation_prompt": true, "bos_token": "<s>"}. */
+EMBER_API ember_status ember_render_chat_template_json(const char* tmpl, const char* context_json, char* buf,
+                                                       size_t buf_size, size_t* out_len);
+/* The model's own chat template (ChatML when the file has none) rendered with
+ * its vocabulary's BOS/EOS token texts: a prompt for ember_session_generate
+ * with parse_special = true (and add_special = false when the text already
+ * starts with the BOS token, so it is not added twice). */
+EMBER_API ember_status ember_model_apply_chat_template(const ember_model* model, const ember_chat_message* messages,
+                                                       size_t n_messages, bool add_generation_prompt, char* buf,
+                                                       size_t buf_size, size_t* out_len);
+
 #ifdef __cplusplus
 }
 #endif

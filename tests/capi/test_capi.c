@@ -698,6 +698,49 @@ static void test_logging_and_progress(void) {
   CHECK(m == NULL && pr.calls == 4);
 }
 
+static void test_chat_templates(const ember_model* m) {
+  static const char* kTmpl =
+      "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
+      "{% if add_generation_prompt %}[assistant]{% endif %}";
+  ember_chat_message msgs[2];
+  char buf[512];
+  size_t len = 0;
+  g_test = "chat templates";
+  msgs[0].role = "system";
+  msgs[0].content = "Be brief.";
+  msgs[1].role = "user";
+  msgs[1].content = "Hi!";
+  CHECK_OK(ember_render_chat_template(kTmpl, msgs, 2, true, "<s>", NULL, buf, sizeof buf, &len));
+  CHECK(strcmp(buf, "<s>[system] Be brief.\n[user] Hi!\n[assistant]") == 0 && len == strlen(buf));
+  CHECK_STATUS(ember_render_chat_template(kTmpl, msgs, 2, false, NULL, NULL, buf, 8, &len), EMBER_ERR_BUFFER_TOO_SMALL,
+               "needs");
+  CHECK(len == strlen("[system] Be brief.\n[user] Hi!\n"));
+  CHECK_OK(ember_render_chat_template_json(kTmpl, "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", buf,
+                                           sizeof buf, &len));
+  CHECK(strcmp(buf, "[user] x\n") == 0);
+  /* errors: syntax, raise_exception, bad JSON, NULLs */
+  CHECK_STATUS(ember_render_chat_template("{% for %}", msgs, 2, true, NULL, NULL, buf, sizeof buf, &len),
+               EMBER_ERR_INVALID_ARGUMENT, "[jinja] line 1");
+  CHECK_STATUS(ember_render_chat_template("{{ raise_exception('no system role') }}", msgs, 2, true, NULL, NULL, buf,
+                                          sizeof buf, &len),
+               EMBER_ERR_INVALID_ARGUMENT, "no system role");
+  CHECK_STATUS(ember_render_chat_template_json(kTmpl, "{not json", buf, sizeof buf, &len), EMBER_ERR_INVALID_ARGUMENT,
+               "JSON");
+  CHECK_STATUS(ember_render_chat_template(NULL, msgs, 2, true, NULL, NULL, buf, sizeof buf, &len),
+               EMBER_ERR_INVALID_ARGUMENT, "tmpl is NULL");
+  CHECK_STATUS(ember_render_chat_template(kTmpl, NULL, 2, true, NULL, NULL, buf, sizeof buf, &len),
+               EMBER_ERR_INVALID_ARGUMENT, "messages is NULL");
+  msgs[1].content = NULL;
+  CHECK_STATUS(ember_render_chat_template(kTmpl, msgs, 2, true, NULL, NULL, buf, sizeof buf, &len),
+               EMBER_ERR_INVALID_ARGUMENT, "messages[1].content is NULL");
+  msgs[1].content = "Hi!";
+  /* the tiny model has no template: ChatML */
+  CHECK_OK(ember_model_apply_chat_template(m, msgs + 1, 1, true, buf, sizeof buf, &len));
+  CHECK(strcmp(buf, "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n") == 0);
+  CHECK_STATUS(ember_model_apply_chat_template(NULL, msgs, 1, true, buf, sizeof buf, &len), EMBER_ERR_INVALID_ARGUMENT,
+               "model is NULL");
+}
+
 static void test_session_outlives_model(void) {
   ember_model* m = load_tiny();
   ember_session* s = new_session(m, 64, 512, 1);
@@ -726,6 +769,7 @@ int main(void) {
   test_cancel(m);
   test_errors(m);
   test_logging_and_progress();
+  test_chat_templates(m);
   test_session_outlives_model();
   ember_model_free(m);
   printf("%d passed, %d failed\n", g_passed, g_failed);

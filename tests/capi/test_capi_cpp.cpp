@@ -2,10 +2,13 @@
 // for the same inputs, the same defaults, and C++ exceptions from a host's
 // callback stopped at the wall.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <new>
 #include <stdexcept>
@@ -14,6 +17,8 @@
 #include <vector>
 
 #include "ember.h"
+#include "ember/chat.h"
+#include "ember/error.h"
 #include "ember/model.h"
 #include "ember/session.h"
 
@@ -256,4 +261,67 @@ TEST_CASE("capi: SmolLM2's chat template and chat-formatted greedy text equal th
   MESSAGE("\"" << text << "\" (" << st.generated_tokens << " tokens, stop reason " << st.stop_reason << ")");
   ember_session_free(cs);
   ember_model_free(cm);
+}
+
+TEST_CASE("capi: chat templates render as the C++ API renders them (shared/testdata/templates)") {
+  const std::string dir = EMBER_SHARED_DIR "/testdata/templates/";
+  std::ifstream in(dir + "renderings.json");
+  REQUIRE(in.good());
+  const auto cases = nlohmann::json::parse(in)["cases"];
+  int n_plain = 0, n_json = 0;
+  for (const auto& c : cases) {
+    std::ifstream tf(dir + c["template"].get<std::string>());
+    const std::string tmpl((std::istreambuf_iterator<char>(tf)), std::istreambuf_iterator<char>());
+    CAPTURE(c["template"].get<std::string>());
+    CAPTURE(c["conversation"].get<std::string>());
+
+    // Every case through the JSON entry point, errors included.
+    nlohmann::json ctx = {{"messages", c["messages"]},
+                          {"add_generation_prompt", c["add_generation_prompt"]},
+                          {"bos_token", c["bos_token"]},
+                          {"eos_token", c["eos_token"]}};
+    if (!c["tools"].is_null()) ctx["tools"] = c["tools"];
+    const std::string ctx_text = ctx.dump();
+    std::string want;
+    bool want_error = false;
+    try {
+      want = render_chat_template_json(tmpl, ctx_text);
+    } catch (const Error&) {
+      want_error = true;
+    }
+    size_t len = 0;
+    const ember_status st = ember_render_chat_template_json(tmpl.c_str(), ctx_text.c_str(), nullptr, 0, &len);
+    if (want_error) {
+      CHECK(st == EMBER_ERR_INVALID_ARGUMENT);
+      CHECK(std::string(ember_last_error()).find("[jinja]") != std::string::npos);
+      continue;
+    }
+    REQUIRE((st == EMBER_ERR_BUFFER_TOO_SMALL || (st == EMBER_OK && want.empty())));
+    std::string got(len + 1, '\0');
+    REQUIRE(ember_render_chat_template_json(tmpl.c_str(), ctx_text.c_str(), got.data(), got.size(), &len) == EMBER_OK);
+    got.resize(len);
+    CHECK(got == want);
+    ++n_json;
+
+    // Plain role/content conversations through the message-array entry point too.
+    bool plain = c["tools"].is_null();
+    for (const auto& m : c["messages"]) plain = plain && m.size() == 2 && m["content"].is_string();
+    if (!plain) continue;
+    std::vector<std::string> roles, contents;
+    for (const auto& m : c["messages"]) {
+      roles.push_back(m["role"].get<std::string>());
+      contents.push_back(m["content"].get<std::string>());
+    }
+    std::vector<ember_chat_message> msgs;
+    for (size_t i = 0; i < roles.size(); ++i) msgs.push_back({roles[i].c_str(), contents[i].c_str()});
+    const std::string bos = c["bos_token"].get<std::string>(), eos = c["eos_token"].get<std::string>();
+    std::vector<char> buf(want.size() + 1);
+    REQUIRE(ember_render_chat_template(tmpl.c_str(), msgs.data(), msgs.size(), c["add_generation_prompt"].get<bool>(),
+                                       bos.c_str(), eos.c_str(), buf.data(), buf.size(), &len) == EMBER_OK);
+    CHECK(std::string(buf.data(), len) == want);
+    ++n_plain;
+  }
+  MESSAGE(n_json << " cases through ember_render_chat_template_json, " << n_plain
+                 << " through ember_render_chat_template");
+  CHECK(n_plain > 0);
 }
