@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,26 @@
 
 using namespace ember;
 namespace fs = std::filesystem;
+
+// Counts allocations of this test program, to check that decoding does none.
+// Not under AddressSanitizer, which has its own operator new. (GCC 12, once it
+// inlines nlohmann::json, takes this malloc/free pair for a mismatch.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+static std::atomic<long> g_allocations{0};
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCountsAllocations = false;
+#else
+constexpr bool kCountsAllocations = true;
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 namespace {
 
@@ -168,6 +190,22 @@ TEST_CASE("gemma3: a tiny gemma3 without its post-norms is rejected naming the t
   CHECK(err == "[model] tensor 'blk.0.post_attention_norm.weight' missing");
 }
 
+TEST_CASE("gemma3: an unknown architecture's error lists gemma3 among the supported ones") {
+  TempFile f("ember-gemma3-foo");
+  const gguf::File src = gguf::File::open(EMBER_SHARED_DIR "/testdata/models/tiny-llama-f16.gguf");
+  gguf::Writer w;
+  for (const auto& [k, v] : src.metadata()) w.set(k, v);
+  w.set("general.architecture", gguf::Value::string("foo"));
+  w.write(f.path);
+  std::string err;
+  try {
+    Model::load(f.path);
+  } catch (const Error& e) {
+    err = e.what();
+  }
+  CHECK(err == "[model] architecture 'foo' is not supported (supported: llama, qwen2, qwen3, gemma3)");
+}
+
 TEST_CASE("gemma3: a query sees exactly the keys less than the window behind it") {
   // 4 local layers of window W: the last position p depends on the tokens at
   // p - 4 (W - 1) and later, and on nothing before. Changing the token just
@@ -243,6 +281,26 @@ TEST_CASE("gemma3: a token decoded over a long context with a window (chunked ce
     CHECK(d < 2e-2);
     CHECK(dh < 2e-2);
     CHECK(diff_ratio(chunked, chunked_hole) > 1e-3);  // the holes were noticed
+  }
+}
+
+TEST_CASE("gemma3: decoding a token allocates nothing once the session is warm") {
+  if (!kCountsAllocations) {
+    MESSAGE("skipped: allocations are not counted under AddressSanitizer");
+    return;
+  }
+  TempFile f("ember-gemma3-alloc");
+  write_tiny_gemma3(f.path, 8);
+  Session s(Model::load(f.path), {.n_ctx = 64, .n_threads = 2});
+  s.decode(Batch::from_tokens(some_tokens(20)));
+  Batch b;
+  b.add(100, 20, 0, true);
+  s.decode(b);  // warm: the logits buffer has its size
+  for (int step = 1; step < 4; ++step) {
+    b.entries[0] = {int32_t(100 + step), 20 + step, 0, true};
+    const long before = g_allocations.load();
+    s.decode(b);
+    CHECK(g_allocations.load() - before == 0);
   }
 }
 
