@@ -146,17 +146,21 @@ TEST_CASE("model parity: tiny-llama on the scalar kernels matches llama.cpp's lo
   for (const Case& cs : cases) check_against_reference(cs);
 }
 
-// This random-weight model is chaotic: a one-ulp change in one activation can
-// flip its rounding when it is quantized for the next matmul, and the flip
-// grows to ~0.1 x std by the last layer. ember's own scalar, AVX2 and AVX-512
-// kernels, which differ only in float summation order, differ from each other
-// by up to 0.12 x std on the q4/q6 files (and 0.07 on q8_0 with AVX2), so the
-// SIMD kernels are held to twice those. A real bug (RoPE pairing, scale, GQA
+// The best kernels are held to the scalar limits: their K-quant and iq4 dots
+// are bit-identical to the scalar references. What still depends on the ISA
+// (summation order in the f16/f32 and q4_0/q8_0 dots, the xsimd float ops)
+// changed the worst ratio by at most 0.06 x std at any x86 level here (Zen 4),
+// except the AVX2 q8_0 dot: this random-weight model is chaotic (a one-ulp
+// change in one activation can flip its rounding when it is quantized for the
+// next matmul, and the flip grows by the last layer), and that kernel's
+// summation order puts tiny-llama-Q8_0 at 0.07 x std, so Q8_0 keeps 1.5e-1 on
+// AVX2 until that dot is exact too. A real bug (RoPE pairing, scale, GQA
 // mapping) is of the order of the std itself.
-TEST_CASE("model parity: tiny-llama on this CPU's best kernels matches llama.cpp within summation-order noise") {
+TEST_CASE("model parity: tiny-llama on this CPU's best kernels matches llama.cpp within the scalar kernels' limits") {
   const KernelChoice best(nullptr);
+  const bool avx2 = kernels::default_kernel_table().isa == kernels::Isa::Avx2;
   const Case cases[] = {
-      {"f16", 2e-2, 0.1f}, {"Q8_0", 1.5e-1, 0.1f}, {"Q4_0", 2.5e-1, 0.35f}, {"Q4_K_M", 2.5e-1, 0.35f}, {"Q6_K", 2.5e-1, 0.35f},
+      {"f16", 2e-2, 0.1f}, {"Q8_0", avx2 ? 1.5e-1 : 2e-2, 0.1f}, {"Q4_0", 1e-1, 0.35f}, {"Q4_K_M", 1e-1, 0.35f}, {"Q6_K", 1e-1, 0.35f},
   };
   for (const Case& cs : cases) check_against_reference(cs);
 }

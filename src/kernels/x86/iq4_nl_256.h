@@ -10,11 +10,14 @@
 // is |y| * (kv with y's sign): the activation is the unsigned side, so even
 // y = -128 is exact, and |kv| <= 127 keeps vpmaddubsw pair sums below 2^15.
 // Eight blocks' int32 partial sums are folded by vphaddd into [block 0..7],
-// so the eight scales d_x * d_y (two vcvtph2ps) apply with one FMA.
+// the eight scales d_x * d_y (two vcvtph2ps) apply with one multiply, and
+// the eight products are added to the sum one block after another, as the
+// scalar reference does: the result is bit-identical to it (x86/exact_sum.h).
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "kernels/x86/exact_sum.h"
 #include "quant/blocks.h"
 
 namespace ember::kernels::x86_iq4 {
@@ -48,12 +51,6 @@ static inline int nl_hsum_i32(__m256i v) {
   return _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32(s2, 1)));
 }
 
-static inline float nl_hsum_ps(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
 static inline float vec_dot_iq4_nl_q8_0_256(int64_t n, const void* vx, const void* vy) {
   const auto* x = static_cast<const block_iq4_nl*>(vx);
   const auto* y = static_cast<const block_q8_0*>(vy);
@@ -61,7 +58,7 @@ static inline float vec_dot_iq4_nl_q8_0_256(int64_t n, const void* vx, const voi
   const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kvalues_iq4nl)));
   const __m256i lane_shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  __m256 acc = _mm256_setzero_ps();
+  float sum = 0;
   int64_t b = 0;
   for (; b + 8 <= nb; b += 8) {
     __m256i p[8];
@@ -78,9 +75,9 @@ static inline float vec_dot_iq4_nl_q8_0_256(int64_t n, const void* vx, const voi
     const __m128i yd = _mm_set_epi64x(int64_t(nl_gather4_f16(&y[b + 4].d, sizeof(block_q8_0))),
                                       int64_t(nl_gather4_f16(&y[b].d, sizeof(block_q8_0))));
     const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(xd), _mm256_cvtph_ps(yd));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
+    const __m256 t = _mm256_mul_ps(d, _mm256_cvtepi32_ps(sums));
+    sum = exact_x86::add4_in_order(exact_x86::add4_in_order(sum, _mm256_castps256_ps128(t)), _mm256_extractf128_ps(t, 1));
   }
-  float sum = nl_hsum_ps(acc);
   for (; b < nb; ++b) {
     const __m256i kv = nl_lookup32(x[b].qs, table, lane_shift, m4);
     const int s = nl_hsum_i32(nl_dot32(kv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs))));

@@ -4,9 +4,12 @@
 // sits in each 128-bit lane). The signed x signed byte products go through
 // vpmaddubsw as |y| * (kv with y's sign): the activation is the unsigned side,
 // so even y = -128 is exact, and |kv| <= 127 keeps every pair sum < 2^15.
+// The blocks' integer sums are scaled and added as the scalar references do
+// (x86/exact_sum.h, x86/iq4_nl_256.h): the results are bit-identical to them.
 #include <immintrin.h>
 
 #include "kernels/kernel_sets.h"
+#include "kernels/x86/exact_sum.h"
 #include "kernels/x86/iq4_nl_256.h"
 #include "quant/blocks.h"
 
@@ -54,8 +57,7 @@ float vec_dot_iq4_xs_q8_K(int64_t n, const void* vx, const void* vy) {
       _mm256_setr_epi8(12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14,
                        15, 14, 15, 14, 15),
   };
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m256i scales = iq4_xs_scales(x[b]);
     const uint8_t* qs = x[b].qs;
     const int8_t* q8 = y[b].qs;
@@ -70,10 +72,9 @@ float vec_dot_iq4_xs_q8_K(int64_t n, const void* vx, const void* vy) {
       sumi0 = _mm256_add_epi32(sumi0, _mm256_madd_epi16(mul_i8_pairs(kv_lo, y_lo), ls));
       sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(mul_i8_pairs(kv_hi, y_hi), ls));
     }
-    const float d = _cvtsh_ss(x[b].d) * y[b].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), acc);
-  }
-  return x86_iq4::nl_hsum_ps(acc);
+    return _mm256_add_epi32(sumi0, sumi1);
+  };
+  return exact_x86::sum_blocks(x, y, n / QK_K, block);
 }
 
 }  // namespace

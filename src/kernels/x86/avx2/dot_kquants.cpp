@@ -4,25 +4,18 @@
 // so a super-block is summed exactly in integers before its float scales.
 // Offsets (q6_K's -32, q3_K's -4) and mins (q2_K, q4_K, q5_K) are folded in
 // through q8_K's bsums instead of being applied per element.
+// The float scales are applied and the super-blocks summed exactly as the
+// scalar reference does (x86/exact_sum.h): the results are bit-identical to it.
 #include <immintrin.h>
 
 #include <cstddef>
-#include <cstring>
 
 #include "kernels/kernel_sets.h"
+#include "kernels/x86/exact_sum.h"
 #include "quant/blocks.h"
 
 namespace ember::kernels {
 namespace {
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-inline float f16(f16_bits h) { return _cvtsh_ss(h); }
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
@@ -90,28 +83,12 @@ inline __m256i k4_min_dot(__m256i r, const int16_t* bsums) {
   return _mm256_madd_epi16(load256(bsums), _mm256_shuffle_epi8(r, ctl));
 }
 
-// [d * dy, dmin * dy] of a block whose f16 d and dmin are adjacent.
-inline __m128 k4_factors(const f16_bits* d, float dy) {
-  uint32_t both;
-  std::memcpy(&both, d, 4);
-  return _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(both))), _mm_set1_ps(dy));
-}
-
-static_assert(offsetof(block_q2_K, dmin) == offsetof(block_q2_K, d) + 2);
-static_assert(offsetof(block_q4_K, dmin) == offsetof(block_q4_K, d) + 2);
-static_assert(offsetof(block_q5_K, dmin) == offsetof(block_q5_K, d) + 2);
-
 float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* x = static_cast<const block_q4_K*>(vx);
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  __m256 acc = _mm256_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m256i r = _mm256_broadcastsi128_si256(unpack_scales_k4(x[b].scales));
-    const __m128 f = k4_factors(&x[b].d, y[b].d);
-    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(k4_min_dot(r, y[b].bsums)),
-                              _mm256_broadcastss_ps(_mm_movehdup_ps(f)), acc_min);
     const uint8_t* q = x[b].qs;
     const int8_t* q8 = y[b].qs;
     __m256i sum0 = _mm256_setzero_si256(), sum1 = _mm256_setzero_si256();
@@ -124,9 +101,9 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
       sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c)]))));
       sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c + 1)]))));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), _mm256_broadcastss_ps(f), acc);
-  }
-  return hsum(acc) - hsum(acc_min);
+    return exact_x86::MinSums{_mm256_add_epi32(sum0, sum1), k4_min_dot(r, y[b].bsums)};
+  };
+  return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
 float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
@@ -134,13 +111,8 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i bit4 = _mm256_set1_epi8(0x10);
-  __m256 acc = _mm256_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m256i r = _mm256_broadcastsi128_si256(unpack_scales_k4(x[b].scales));
-    const __m128 f = k4_factors(&x[b].d, y[b].d);
-    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(k4_min_dot(r, y[b].bsums)),
-                              _mm256_broadcastss_ps(_mm_movehdup_ps(f)), acc_min);
     const uint8_t* q = x[b].qs;
     const int8_t* q8 = y[b].qs;
     // Bit 0 of each byte of h is the fifth bit of chunk c's low half, bit 1 of
@@ -158,9 +130,9 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
       sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(q8)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c)]))));
       sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(q8 + 32)), _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c + 1)]))));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), _mm256_broadcastss_ps(f), acc);
-  }
-  return hsum(acc) - hsum(acc_min);
+    return exact_x86::MinSums{_mm256_add_epi32(sum0, sum1), k4_min_dot(r, y[b].bsums)};
+  };
+  return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
 // For the 16-element sub-block types: `s` holds 8 scales as i16 in both lanes;
@@ -179,13 +151,12 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i m2 = _mm256_set1_epi8(0x30);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
     // The quants are stored as q + 32: subtract 32 * sum_j sc_j * bsums_j.
-    __m256i sum = _mm256_slli_epi32(
+    __m256i isum = _mm256_slli_epi32(
         _mm256_madd_epi16(load256(y[b].bsums), _mm256_cvtepi8_epi16(sc8)), 5);
-    sum = _mm256_sub_epi32(_mm256_setzero_si256(), sum);
+    isum = _mm256_sub_epi32(_mm256_setzero_si256(), isum);
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = x[b].ql + 64 * h;
@@ -203,11 +174,11 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(g1, load256(q8 + 32)), pair_scales(s, 1));
       const __m256i p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(g2, load256(q8 + 64)), pair_scales(s, 2));
       const __m256i p3 = _mm256_madd_epi16(_mm256_maddubs_epi16(g3, load256(q8 + 96)), pair_scales(s, 3));
-      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)));
+      isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(y[b].d * f16(x[b].d)), acc);
-  }
-  return hsum(acc);
+    return isum;
+  };
+  return exact_x86::sum_blocks(x, y, n / QK_K, block);
 }
 
 // The 16 six-bit scales of q3_K, minus 32, as signed bytes. The 12 bytes are
@@ -231,13 +202,12 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m256i m3 = _mm256_set1_epi8(3);
   const __m256i bit2 = _mm256_set1_epi8(4);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m128i sc8 = unpack_scales_q3(x[b]);
     // Quants are taken as low2 | hbit << 2 in 0..7, i.e. q + 4.
-    __m256i sum = _mm256_slli_epi32(
+    __m256i isum = _mm256_slli_epi32(
         _mm256_madd_epi16(load256(y[b].bsums), _mm256_cvtepi8_epi16(sc8)), 2);
-    sum = _mm256_sub_epi32(_mm256_setzero_si256(), sum);
+    isum = _mm256_sub_epi32(_mm256_setzero_si256(), isum);
     // hmask bit m (m = 4h + g) is the high bit of 32-group m.
     const __m256i hm = load256(x[b].hmask);
 #pragma GCC unroll 2
@@ -255,11 +225,11 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* vx, const void* vy) {
         const __m256i q = _mm256_or_si256(low, _mm256_and_si256(hb, bit2));
         p[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, load256(q8 + 32 * g)), pair_scales(s, g));
       }
-      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])));
+      isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(y[b].d * f16(x[b].d)), acc);
-  }
-  return hsum(acc);
+    return isum;
+  };
+  return exact_x86::sum_blocks(x, y, n / QK_K, block);
 }
 
 float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
@@ -267,16 +237,11 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m256i m3 = _mm256_set1_epi8(3);
   const __m128i m4 = _mm_set1_epi8(0x0F);
-  __m256 acc = _mm256_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
-    const __m128 f = k4_factors(&x[b].d, y[b].d);
+  const auto block = [&](int64_t b) {
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
     const __m128i sc8 = _mm_and_si128(packed, m4);
     const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
-    acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(load256(y[b].bsums), mins)),
-                              _mm256_broadcastss_ps(_mm_movehdup_ps(f)), acc_min);
-    __m256i sum = _mm256_setzero_si256();
+    __m256i isum = _mm256_setzero_si256();
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i qs = load256(x[b].qs + 32 * h);
@@ -288,11 +253,11 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
         const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), m3);
         p[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, load256(q8 + 32 * g)), pair_scales(s, g));
       }
-      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])));
+      isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_add_epi32(p[0], p[1]), _mm256_add_epi32(p[2], p[3])));
     }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_broadcastss_ps(f), acc);
-  }
-  return hsum(acc) - hsum(acc_min);
+    return exact_x86::MinSums{isum, _mm256_madd_epi16(load256(y[b].bsums), mins)};
+  };
+  return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
 }  // namespace

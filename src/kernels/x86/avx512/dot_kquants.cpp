@@ -4,13 +4,15 @@
 // i16 words (madd, or VNNI's dpwssd which also accumulates), so a super-block
 // is summed exactly in i32 before its float scales. Offsets (q6_K's -32, q3_K's
 // -4) and mins (q2_K, q4_K, q5_K) are folded in through q8_K's bsums.
+// The float scales are applied and the super-blocks summed exactly as the
+// scalar reference does (x86/exact_sum.h): the results are bit-identical to it.
 #include <immintrin.h>
 
 #include <cstddef>
-#include <cstring>
 
 #include "kernels/kernel_sets.h"
 #include "kernels/x86/avx512_config.h"
+#include "kernels/x86/exact_sum.h"
 #include "quant/blocks.h"
 
 // GCC 12's AVX-512 headers build "undefined" vectors by self-initialisation,
@@ -23,18 +25,8 @@
 namespace ember::kernels {
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-inline float hsum(__m512 v) {
-  return hsum(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
-}
-
-inline float f16(f16_bits h) { return _cvtsh_ss(h); }
+// The 16 i32 lanes of v folded to 8 (lane i + lane i + 8).
+inline __m256i fold256(__m512i v) { return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)); }
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 inline __m512i load512(const void* p) { return _mm512_loadu_si512(p); }
@@ -100,28 +92,6 @@ inline __m256i k4_min_dot(__m512i r, const int16_t* bsums) {
   return _mm256_madd_epi16(load256(bsums), _mm256_shuffle_epi8(_mm512_castsi512_si256(r), ctl));
 }
 
-static_assert(offsetof(block_q2_K, dmin) == offsetof(block_q2_K, d) + 2);
-static_assert(offsetof(block_q4_K, dmin) == offsetof(block_q4_K, d) + 2);
-static_assert(offsetof(block_q5_K, dmin) == offsetof(block_q5_K, d) + 2);
-
-// acc (lanes 0-7: d-scaled sums, lanes 8-15: dmin-scaled mins) += one
-// super-block: `sum` the scaled quant dots, `mins` the min dots, `dd` the
-// block's adjacent f16 d and dmin.
-inline __m512 k4_accumulate(__m512 acc, __m512i sum, __m256i mins, const f16_bits* dd, float dy) {
-  uint32_t both;
-  std::memcpy(&both, dd, 4);
-  const __m128 f = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(both))), _mm_set1_ps(dy));
-  const __m512 scale = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
-                                             _mm512_castps128_ps512(f));
-  const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(sum), _mm512_extracti64x4_epi64(sum, 1));
-  const __m512i both_sums = _mm512_inserti64x4(_mm512_castsi256_si512(s8), mins, 1);
-  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(both_sums), scale, acc);
-}
-
-inline float k4_result(__m512 acc) {
-  return hsum(_mm512_castps512_ps256(acc)) - hsum(_mm512_extractf32x8_ps(acc, 1));
-}
-
 inline __m512i k4_scales(__m512i r, int c) {
   return _mm512_shuffle_epi8(r, _mm512_load_si512(kK4.sc[c]));
 }
@@ -135,8 +105,7 @@ inline __m512i nibbles64(const uint8_t* q) {
 float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* x = static_cast<const block_q4_K*>(vx);
   const auto* y = static_cast<const block_q8_K*>(vy);
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m512i r = unpack_scales_k4(x[b].scales);
     const uint8_t* q = x[b].qs;
     const int8_t* q8 = y[b].qs;
@@ -145,17 +114,16 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* vx, const void* vy) {
     s23 = dot_scaled(s23, nibbles64(q + 64), load512(q8 + 128), k4_scales(r, 2));
     s01 = dot_scaled(s01, nibbles64(q + 32), load512(q8 + 64), k4_scales(r, 1));
     s23 = dot_scaled(s23, nibbles64(q + 96), load512(q8 + 192), k4_scales(r, 3));
-    acc = k4_accumulate(acc, _mm512_add_epi32(s01, s23), k4_min_dot(r, y[b].bsums), &x[b].d, y[b].d);
-  }
-  return k4_result(acc);
+    return exact_x86::MinSums{fold256(_mm512_add_epi32(s01, s23)), k4_min_dot(r, y[b].bsums)};
+  };
+  return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
 float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* x = static_cast<const block_q5_K*>(vx);
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m512i bit4 = _mm512_set1_epi8(0x10);
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m512i r = unpack_scales_k4(x[b].scales);
     const __m512i qh = load256x2(x[b].qh);
     const uint8_t* q = x[b].qs;
@@ -170,9 +138,9 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m512i v = _mm512_mask_add_epi8(lo4, _mm512_test_epi8_mask(qh, sel), lo4, bit4);
       sum[c & 1] = dot_scaled(sum[c & 1], v, load512(q8 + 64 * c), k4_scales(r, c));
     }
-    acc = k4_accumulate(acc, _mm512_add_epi32(sum[0], sum[1]), k4_min_dot(r, y[b].bsums), &x[b].d, y[b].d);
-  }
-  return k4_result(acc);
+    return exact_x86::MinSums{fold256(_mm512_add_epi32(sum[0], sum[1])), k4_min_dot(r, y[b].bsums)};
+  };
+  return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
 // --- q2_K, q3_K, q6_K: 16 sub-blocks of 16, one per 128-bit lane ------------
@@ -208,8 +176,7 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* vx, const void* vy) {
   // from the same byte for these shift counts.
   const __m512i shl_lo = shift2(4, 2);  // qh bits 0-1 | 2-3 -> 4-5
   const __m512i shr_hi = shift2(0, 2);  // qh bits 4-5 | 6-7 -> 4-5
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
     const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
     const __m512i s16 = _mm512_castsi256_si512(sc16);
@@ -232,10 +199,9 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* vx, const void* vy) {
       sum0 = dot_scaled(sum0, q_lo, load512(q8), lane_scales(s16, 2 * h));
       sum1 = dot_scaled(sum1, q_hi, load512(q8 + 64), lane_scales(s16, 2 * h + 1));
     }
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sum0, sum1)),
-                          _mm512_set1_ps(y[b].d * f16(x[b].d)), acc);
-  }
-  return hsum(acc);
+    return fold256(_mm512_add_epi32(sum0, sum1));
+  };
+  return exact_x86::sum_blocks(x, y, n / QK_K, block);
 }
 
 // The 16 six-bit scales of q3_K, minus 32, as signed bytes. The 12 bytes are
@@ -263,8 +229,7 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m512i m3 = _mm512_set1_epi8(3);
   const __m512i four = _mm512_set1_epi8(4);
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m256i sc16 = _mm256_cvtepi8_epi16(unpack_scales_q3(x[b]));
     const __m512i s16 = _mm512_castsi256_si512(sc16);
     // Quants are taken as low2 | hbit << 2 in 0..7, i.e. q + 4.
@@ -282,10 +247,9 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m512i q = _mm512_mask_add_epi8(low, _mm512_test_epi8_mask(hm, sel), low, four);
       sum[k & 1] = dot_scaled(sum[k & 1], q, load512(y[b].qs + 64 * k), lane_scales(s16, k));
     }
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sum[0], sum[1])),
-                          _mm512_set1_ps(y[b].d * f16(x[b].d)), acc);
-  }
-  return hsum(acc);
+    return fold256(_mm512_add_epi32(sum[0], sum[1]));
+  };
+  return exact_x86::sum_blocks(x, y, n / QK_K, block);
 }
 
 float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
@@ -293,8 +257,7 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
   const auto* y = static_cast<const block_q8_K*>(vy);
   const __m512i m3 = _mm512_set1_epi8(3);
   const __m128i m4 = _mm_set1_epi8(0x0F);
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t b = 0; b < n / QK_K; ++b) {
+  const auto block = [&](int64_t b) {
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
     const __m512i s16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_and_si128(packed, m4)));
     const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
@@ -305,10 +268,9 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
       const __m512i q = _mm512_and_si512(_mm512_srlv_epi16(qs, crumb_shift(k)), m3);
       sum[k & 1] = dot_scaled(sum[k & 1], q, load512(y[b].qs + 64 * k), lane_scales(s16, k));
     }
-    acc = k4_accumulate(acc, _mm512_add_epi32(sum[0], sum[1]), _mm256_madd_epi16(load256(y[b].bsums), mins),
-                        &x[b].d, y[b].d);
-  }
-  return k4_result(acc);
+    return exact_x86::MinSums{fold256(_mm512_add_epi32(sum[0], sum[1])), _mm256_madd_epi16(load256(y[b].bsums), mins)};
+  };
+  return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
 }  // namespace
