@@ -54,8 +54,9 @@ void ThreadPool::worker(int ith) {
     // Spin, then sleep until the generation moves on.
     const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
     uint64_t gen = generation_.load(std::memory_order_acquire);
-    while (gen == seen && std::chrono::steady_clock::now() < spin_until) {
-      for (int i = 0; i < 64; ++i) EMBER_CPU_RELAX();
+    for (uint32_t i = 0; gen == seen && std::chrono::steady_clock::now() < spin_until; ++i) {
+      for (int k = 0; k < 64; ++k) EMBER_CPU_RELAX();
+      if (i % 16 == 15) std::this_thread::yield();  // let a descheduled peer run on a busy machine
       gen = generation_.load(std::memory_order_acquire);
     }
     if (gen == seen) {
@@ -85,7 +86,15 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   wake_.notify_all();
   execute(0);
-  while (pending_.load(std::memory_order_acquire) != 0) EMBER_CPU_RELAX();
+  // Spin while the others finish; past the spin budget yield the core, since a
+  // worker that the OS descheduled (other processes on the machine) can only
+  // finish if it gets to run.
+  for (uint32_t i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
+    if (i < 4096)
+      EMBER_CPU_RELAX();
+    else
+      std::this_thread::yield();
+  }
   job_ = nullptr;
   if (error_) std::rethrow_exception(error_);
 }
