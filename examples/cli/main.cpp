@@ -3,11 +3,13 @@
 //   ember bench    -m MODEL -p 512 -n 128 -t 2   prefill and decode tok/s
 //   ember tokenize -m MODEL -p TEXT     token ids and pieces
 //   ember gguf     FILE                 the file's metadata and tensors
+//   ember serve    -m MODEL --port 8080  OpenAI-compatible HTTP server (examples/server)
 #include <cstdio>
 #include <exception>
 
 #include "commands.h"
 #include "ember/error.h"
+#include "serve.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ember: run local LLMs (GGUF) on the CPU"};
@@ -17,6 +19,7 @@ int main(int argc, char** argv) {
   ember::cli::add_bench_command(app);
   ember::cli::add_tokenize_command(app);
   ember::cli::add_gguf_command(app);
+  ember::server::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
