@@ -73,6 +73,7 @@ struct MacroDef {
   bool catch_kwargs = false;   // the body reads `kwargs`
   bool caller = false;         // the body reads `caller`
   int line = 0;
+  std::vector<std::string> fresh;  // see Stmt::fresh
 };
 
 enum class StmtKind : uint8_t {
@@ -107,10 +108,20 @@ struct Stmt {
   std::shared_ptr<MacroDef> macro;
   std::vector<Target> targets;
   std::vector<ExprPtr> values;
+  // Names jinja2's compiler makes local to the frame this statement's body
+  // runs in and starts as undefined (assigned there before any read), hiding
+  // outer values until assigned; fresh_else is the same for a for's else body.
+  std::vector<std::string> fresh, fresh_else;
 };
 
 struct Template {
   Body body;
+  std::vector<std::string> fresh;  // see Stmt::fresh, for the top level
 };
+
+/// Fills the fresh lists, reproducing jinja2's symbol analysis (idtracking.py).
+void analyze_scopes(Template& t);
+/// Replaces constant expressions by their values, as jinja2's optimizer does.
+void fold_constants(Template& t);
 
 }  // namespace ember::jinja

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 
 #include "chat/jinja/json.h"
@@ -172,7 +173,6 @@ Value do_round(Interpreter&, const Value& v, Args& args) {
   if (method != "common" && method != "ceil" && method != "floor")
     raise("FilterArgumentError", "method must be common, ceil or floor");
   int64_t precision = int_arg(a[0], "precision");
-  if (v.is_undefined()) v.fail_undefined();
   if (method == "common") {
     if (v.is_integral()) {
       if (precision >= 0) return Value::integer(v.as_int());
@@ -188,6 +188,7 @@ Value do_round(Interpreter&, const Value& v, Args& args) {
     if (v.is_float()) return Value::real(round_float(v.as_double(), precision));
     raise("TypeError", "type " + type_name(v) + " doesn't define __round__ method");
   }
+  if (v.is_undefined()) v.fail_undefined();
   if (!v.is_number()) raise("TypeError", "must be real number, not " + type_name(v));
   double scale = std::pow(10.0, static_cast<double>(precision));
   double x = v.as_double() * scale;
@@ -225,6 +226,8 @@ Value do_indent(Interpreter& in, const Value& v, Args& args) {
   auto a = bind_args("do_indent", args, {{"width", Value::integer(4)}, {"first", Value::boolean(false)},
                                          {"blank", Value::boolean(false)}});
   if (v.is_undefined()) v.fail_undefined();
+  // s += "\n" extends a list (with the characters), then s.splitlines() fails.
+  if (v.is_list()) raise("AttributeError", "'list' object has no attribute 'splitlines'");
   if (!v.is_string()) raise("TypeError", "unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
   std::string indention;
   if (a[0].is_string()) {
@@ -236,7 +239,6 @@ Value do_indent(Interpreter& in, const Value& v, Args& args) {
       indention.assign(static_cast<size_t>(w), ' ');
     }
   }
-  if (v.is_markup()) indention = text::escape_html(indention);
   std::vector<std::string> lines = text::splitlines(v.str() + "\n", false);
   std::string rv;
   if (truthy(a[2])) {
@@ -281,6 +283,11 @@ Value do_default(Interpreter&, const Value& v, Args& args) {
 
 Value do_first(Interpreter&, const Value& v, Args& args) {
   bind_args("do_first", args, {});
+  if (v.is_object() && v.obj().iterable()) {
+    Value item;
+    if (v.obj().next(item)) return item;
+    return Value::undefined("No first item, sequence was empty.");
+  }
   std::vector<Value> items = iterate(v);
   if (items.empty()) return Value::undefined("No first item, sequence was empty.");
   return items.front();
@@ -308,11 +315,25 @@ Value do_list(Interpreter&, const Value& v, Args& args) {
 
 Value do_items(Interpreter&, const Value& v, Args& args) {
   bind_args("do_items", args, {});
-  if (v.is_undefined()) return make_generator({}, "do_items");
-  if (!v.is_dict()) raise("TypeError", "Can only get item pairs from a mapping.");
-  std::vector<Value> out;
-  for (const auto& [k, val] : v.dict_data().entries()) out.push_back(Value::tuple({k, val}));
-  return make_generator(std::move(out), "do_items");
+  struct State {
+    bool started = false;
+    std::vector<Value> items;
+    size_t pos = 0;
+  };
+  auto st = std::make_shared<State>();
+  return make_lazy_generator(
+      [st, v](Value& out) {
+        if (!st->started) {
+          st->started = true;
+          if (v.is_undefined()) return false;
+          if (!v.is_dict()) raise("TypeError", "Can only get item pairs from a mapping.");
+          for (const auto& [k, val] : v.dict_data().entries()) st->items.push_back(Value::tuple({k, val}));
+        }
+        if (st->pos >= st->items.size()) return false;
+        out = st->items[st->pos++];
+        return true;
+      },
+      "do_items");
 }
 
 Value do_dictsort(Interpreter&, const Value& v, Args& args) {
@@ -363,17 +384,27 @@ Value do_sort(Interpreter& in, const Value& v, Args& args) {
 
 Value do_unique(Interpreter& in, const Value& v, Args& args) {
   auto a = bind_args("sync_do_unique", args, {{"case_sensitive", Value::boolean(false)}, {"attribute", Value::none()}});
-  std::vector<Value> parts = attribute_parts(a[1]), out;
-  std::vector<std::string> seen;
-  for (const Value& item : iterate(v)) {
-    Value key = get_attribute(in, item, parts);
-    if (!truthy(a[0])) key = ignore_case(key);
-    std::string h = hash_key(key);
-    if (std::find(seen.begin(), seen.end(), h) != seen.end()) continue;
-    seen.push_back(h);
-    out.push_back(item);
-  }
-  return make_generator(std::move(out), "sync_do_unique");
+  struct State {
+    Puller source;
+    std::vector<Value> parts;
+    std::unordered_map<std::string, bool> seen;
+  };
+  auto st = std::make_shared<State>(State{Puller(v), attribute_parts(a[1]), {}});
+  Interpreter* ip = &in;
+  const bool case_sensitive = truthy(a[0]);
+  return make_lazy_generator(
+      [st, ip, case_sensitive](Value& out) {
+        Value item;
+        while (st->source.next(item)) {
+          Value key = get_attribute(*ip, item, st->parts);
+          if (!case_sensitive) key = ignore_case(key);
+          if (!st->seen.emplace(hash_key(key), true).second) continue;
+          out = std::move(item);
+          return true;
+        }
+        return false;
+      },
+      "sync_do_unique");
 }
 
 Value min_or_max(Interpreter& in, const Value& v, Args& args, bool max) {
@@ -411,115 +442,189 @@ Value do_sum(Interpreter& in, const Value& v, Args& args) {
 
 // select / reject / selectattr / rejectattr.
 Value select_or_reject(Interpreter& in, const Value& v, Args& args, bool select, bool lookup_attr, const char* fn) {
-  if (!truthy(v)) return make_generator({}, "select_or_reject");
-  std::vector<Value> pos = args.positional;
-  size_t off = 0;
-  std::vector<Value> parts;
-  if (lookup_attr) {
-    if (pos.empty()) raise("FilterArgumentError", "Missing parameter for attribute name");
-    parts = attribute_parts(pos[0]);
-    off = 1;
-  }
-  bool have_test = pos.size() > off;
-  std::string test_name;
-  Args test_args;
-  if (have_test) {
-    if (!pos[off].is_string()) raise("TemplateRuntimeError", "No test named " + repr(pos[off]) + ".");
-    test_name = pos[off].str();
-    if (!is_known_test(test_name)) raise("TemplateRuntimeError", "No test named '" + test_name + "'.");
-    test_args.positional.assign(pos.begin() + static_cast<std::ptrdiff_t>(off + 1), pos.end());
-    test_args.keywords = args.keywords;
-  }
-  std::vector<Value> out;
-  for (const Value& item : iterate(v)) {
-    Value x = lookup_attr ? get_attribute(in, item, parts) : item;
-    bool ok;
-    if (have_test) {
-      Args call_args = test_args;
-      ok = in.apply_test(test_name, x, call_args);
-    } else {
-      ok = truthy(x);
-    }
-    if (ok == select) out.push_back(item);
-  }
-  (void)fn;
-  return make_generator(std::move(out), "select_or_reject");
+  struct State {
+    bool started = false;
+    std::optional<Puller> source;
+    std::vector<Value> parts;
+    bool have_test = false;
+    std::string test_name;
+    Args test_args;
+  };
+  auto st = std::make_shared<State>();
+  Interpreter* ip = &in;
+  return make_lazy_generator(
+      [st, ip, v, args, select, lookup_attr](Value& out) {
+        if (!st->started) {
+          // jinja2's select_or_reject: all of this runs on the first pull.
+          st->started = true;
+          if (!truthy(v)) return false;
+          const std::vector<Value>& pos = args.positional;
+          size_t off = 0;
+          if (lookup_attr) {
+            if (pos.empty()) raise("FilterArgumentError", "Missing parameter for attribute name");
+            st->parts = attribute_parts(pos[0]);
+            off = 1;
+          }
+          st->have_test = pos.size() > off;
+          if (st->have_test) {
+            st->test_name = to_str(pos[off]);
+            st->test_args.positional.assign(pos.begin() + static_cast<std::ptrdiff_t>(off + 1), pos.end());
+            st->test_args.keywords = args.keywords;
+          }
+          st->source.emplace(v);
+        }
+        if (!st->source) return false;
+        Value item;
+        while (st->source->next(item)) {
+          Value x = lookup_attr ? get_attribute(*ip, item, st->parts) : item;
+          bool ok;
+          if (st->have_test) {
+            if (!is_known_test(st->test_name)) raise("TemplateRuntimeError", "No test named '" + st->test_name + "'.");
+            Args call_args = st->test_args;
+            ok = ip->apply_test(st->test_name, x, call_args);
+          } else {
+            ok = truthy(x);
+          }
+          if (ok == select) {
+            out = std::move(item);
+            return true;
+          }
+        }
+        return false;
+      },
+      fn);
 }
-Value do_select(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, true, false, "select"); }
-Value do_reject(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, false, false, "reject"); }
-Value do_selectattr(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, true, true, "selectattr"); }
-Value do_rejectattr(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, false, true, "rejectattr"); }
+Value do_select(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, true, false, "select_or_reject"); }
+Value do_reject(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, false, false, "select_or_reject"); }
+Value do_selectattr(Interpreter& in, const Value& v, Args& a) {
+  return select_or_reject(in, v, a, true, true, "select_or_reject");
+}
+Value do_rejectattr(Interpreter& in, const Value& v, Args& a) {
+  return select_or_reject(in, v, a, false, true, "select_or_reject");
+}
 
 Value do_map(Interpreter& in, const Value& v, Args& args) {
-  if (!truthy(v)) return make_generator({}, "sync_do_map");
-  std::vector<Value> out;
-  if (args.positional.empty()) {
-    Value attribute, default_value = Value::none();
-    bool have_attribute = false;
-    for (auto& [k, val] : args.keywords) {
-      if (k == "attribute") {
-        attribute = val;
-        have_attribute = true;
-      } else if (k == "default") {
-        default_value = val;
-      } else {
-        raise("FilterArgumentError", "Unexpected keyword argument '" + k + "'");
-      }
-    }
-    if (!have_attribute) raise("FilterArgumentError", "map requires a filter argument");
-    std::vector<Value> parts = attribute_parts(attribute);
-    for (const Value& item : iterate(v)) out.push_back(get_attribute(in, item, parts, &default_value));
-    return make_generator(std::move(out), "sync_do_map");
-  }
-  if (!args.positional[0].is_string()) raise("TemplateRuntimeError", "No filter named " + repr(args.positional[0]) + ".");
-  std::string name = args.positional[0].str();
-  if (!is_known_filter(name)) raise("TemplateRuntimeError", "No filter named '" + name + "'.");
-  Args rest;
-  rest.positional.assign(args.positional.begin() + 1, args.positional.end());
-  rest.keywords = args.keywords;
-  for (const Value& item : iterate(v)) {
-    Args call_args = rest;
-    out.push_back(in.apply_filter(name, item, call_args));
-  }
-  return make_generator(std::move(out), "sync_do_map");
+  struct State {
+    bool started = false;
+    std::optional<Puller> source;
+    bool by_attribute = false;
+    std::vector<Value> parts;
+    Value default_value = Value::none();
+    std::string filter;
+    Args filter_args;
+  };
+  auto st = std::make_shared<State>();
+  Interpreter* ip = &in;
+  return make_lazy_generator(
+      [st, ip, v, args](Value& out) {
+        if (!st->started) {
+          // jinja2's sync_do_map and prepare_map: all of this runs on the first pull.
+          st->started = true;
+          if (!truthy(v)) return false;
+          bool has_attribute = false;
+          for (const auto& kw : args.keywords) has_attribute = has_attribute || kw.first == "attribute";
+          if (args.positional.empty() && has_attribute) {
+            st->by_attribute = true;
+            for (const auto& [k, val] : args.keywords) {
+              if (k == "attribute") {
+                st->parts = attribute_parts(val);
+              } else if (k == "default") {
+                st->default_value = val;
+              } else {
+                raise("FilterArgumentError", "Unexpected keyword argument '" + k + "'");
+              }
+            }
+          } else {
+            if (args.positional.empty()) raise("FilterArgumentError", "map requires a filter argument");
+            st->filter = to_str(args.positional[0]);
+            st->filter_args.positional.assign(args.positional.begin() + 1, args.positional.end());
+            st->filter_args.keywords = args.keywords;
+          }
+          st->source.emplace(v);
+        }
+        if (!st->source) return false;
+        Value item;
+        if (!st->source->next(item)) return false;
+        if (st->by_attribute) {
+          out = get_attribute(*ip, item, st->parts, &st->default_value);
+        } else {
+          if (!is_known_filter(st->filter)) raise("TemplateRuntimeError", "No filter named '" + st->filter + "'.");
+          Args call_args = st->filter_args;
+          out = ip->apply_filter(st->filter, item, call_args);
+        }
+        return true;
+      },
+      "sync_do_map");
 }
 
 Value do_batch(Interpreter&, const Value& v, Args& args) {
   auto a = bind_args("do_batch", args, {{"linecount", Value(), true}, {"fill_with", Value::none()}});
-  int64_t n = int_arg(a[0], "linecount");
-  std::vector<Value> out, tmp;
-  for (const Value& item : iterate(v)) {
-    if (static_cast<int64_t>(tmp.size()) == n) {
-      out.push_back(Value::list(std::move(tmp)));
-      tmp.clear();
-    }
-    tmp.push_back(item);
-  }
-  if (!tmp.empty()) {
-    if (!a[1].is_none())
-      while (static_cast<int64_t>(tmp.size()) < n) tmp.push_back(a[1]);
-    out.push_back(Value::list(std::move(tmp)));
-  }
-  return make_generator(std::move(out), "do_batch");
+  struct State {
+    Puller source;
+    std::vector<Value> tmp;
+    bool finished = false;
+  };
+  auto st = std::make_shared<State>(State{Puller(v), {}, false});
+  const Value linecount = a[0], fill = a[1];
+  return make_lazy_generator(
+      [st, linecount, fill](Value& out) {
+        Value item;
+        while (!st->finished && st->source.next(item)) {
+          if (equals(Value::integer(static_cast<int64_t>(st->tmp.size())), linecount)) {
+            out = Value::list(std::move(st->tmp));
+            st->tmp.assign(1, item);
+            return true;
+          }
+          st->tmp.push_back(item);
+        }
+        st->finished = true;
+        if (st->tmp.empty()) return false;
+        if (!fill.is_none() && ordered(Value::integer(static_cast<int64_t>(st->tmp.size())), linecount, Order::Lt)) {
+          int64_t n = int_arg(linecount, "linecount");
+          while (static_cast<int64_t>(st->tmp.size()) < n) st->tmp.push_back(fill);
+        }
+        out = Value::list(std::move(st->tmp));
+        st->tmp.clear();
+        return true;
+      },
+      "do_batch");
 }
 
 Value do_slice(Interpreter&, const Value& v, Args& args) {
   auto a = bind_args("sync_do_slice", args, {{"slices", Value(), true}, {"fill_with", Value::none()}});
-  int64_t slices = int_arg(a[0], "slices");
-  std::vector<Value> seq = iterate(v), out;
-  int64_t n = static_cast<int64_t>(seq.size());
-  if (slices <= 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-  if (slices > 100000) raise("ValueError", "too many slices");
-  int64_t per = n / slices, extra = n % slices, offset = 0;
-  for (int64_t s = 0; s < slices; ++s) {
-    int64_t start = offset + s * per;
-    if (s < extra) ++offset;
-    int64_t end = offset + (s + 1) * per;
-    std::vector<Value> tmp(seq.begin() + start, seq.begin() + end);
-    if (!a[1].is_none() && s >= extra) tmp.push_back(a[1]);
-    out.push_back(Value::list(std::move(tmp)));
-  }
-  return make_generator(std::move(out), "sync_do_slice");
+  struct State {
+    bool started = false;
+    std::vector<Value> seq;
+    int64_t slices = 0, per = 0, extra = 0, offset = 0, index = 0;
+  };
+  auto st = std::make_shared<State>();
+  const Value slices_value = a[0], fill = a[1];
+  return make_lazy_generator(
+      [st, v, slices_value, fill](Value& out) {
+        if (!st->started) {
+          st->started = true;
+          st->seq = iterate(v);
+          st->slices = int_arg(slices_value, "slices");
+          if (st->slices == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+          if (st->slices > 100000) raise("ValueError", "too many slices");
+          const int64_t n = static_cast<int64_t>(st->seq.size());
+          // Python's floor division and modulo, also for negative slice counts.
+          st->per = n / st->slices - ((n % st->slices != 0) && ((n < 0) != (st->slices < 0)));
+          st->extra = n - st->per * st->slices;
+        }
+        if (st->index >= st->slices) return false;
+        const int64_t s = st->index++;
+        int64_t start = st->offset + s * st->per;
+        if (s < st->extra) ++st->offset;
+        int64_t end = st->offset + (s + 1) * st->per;
+        std::vector<Value> tmp;
+        for (int64_t i : text::slice_indexes(static_cast<int64_t>(st->seq.size()), start, end, 1))
+          tmp.push_back(st->seq[static_cast<size_t>(i)]);
+        if (!fill.is_none() && s >= st->extra) tmp.push_back(fill);
+        out = Value::list(std::move(tmp));
+        return true;
+      },
+      "sync_do_slice");
 }
 
 Value do_groupby(Interpreter& in, const Value& v, Args& args) {
@@ -631,7 +736,7 @@ Value do_title(Interpreter&, const Value& v, Args& args) {
     }
     i = j;
   }
-  return same_kind(s, std::move(out));
+  return Value::string(std::move(out));  // "".join(...) of Markup pieces is a plain str
 }
 
 Value do_trim(Interpreter&, const Value& v, Args& args) {
@@ -685,10 +790,9 @@ Value do_truncate(Interpreter&, const Value& v, Args& args) {
   int64_t end_len = static_cast<int64_t>(text::length(end));
   if (len < end_len) raise("AssertionError", "expected length >= " + std::to_string(end_len) + ", got " + std::to_string(len));
   if (leeway < 0) raise("AssertionError", "expected leeway >= 0, got " + std::to_string(leeway));
-  if (v.is_undefined()) v.fail_undefined();
-  if (!v.is_string()) raise("TypeError", "object of type '" + type_name(v) + "' has no len()");
+  if (length(v) <= len + leeway) return v;
+  if (!v.is_string()) raise("TypeError", "ember's truncate handles strings only, not " + type_name(v));
   const std::string& s = v.str();
-  if (static_cast<int64_t>(text::length(s)) <= len + leeway) return v;
   std::string head = text::slice(s, std::nullopt, len - end_len, 1);
   if (truthy(a[1])) return Value::string(head + end);
   std::vector<std::string> parts = text::rsplit(head, std::string(" "), 1);
@@ -697,14 +801,21 @@ Value do_truncate(Interpreter&, const Value& v, Args& args) {
 
 Value do_reverse(Interpreter&, const Value& v, Args& args) {
   bind_args("do_reverse", args, {});
-  if (v.is_string()) return Value::string(text::slice(v.str(), std::nullopt, std::nullopt, -1));
+  if (v.is_string()) return same_kind(v, text::slice(v.str(), std::nullopt, std::nullopt, -1));
   if (v.is_list() || v.is_tuple() || v.is_dict() || v.is_undefined()) {
     std::vector<Value> items = iterate(v);
     std::reverse(items.begin(), items.end());
     return make_generator(std::move(items), v.is_dict() ? "dict_reversekeyiterator" : "list_reverseiterator");
   }
   if (v.is_object() && v.obj().iterable()) {
-    std::vector<Value> items = iterate(v);
+    // reversed() refuses a generator; list(value) runs it, and its TypeError is reported as jinja2 does.
+    std::vector<Value> items;
+    try {
+      items = iterate(v);
+    } catch (const JinjaError& e) {
+      if (e.type != "TypeError") throw;
+      raise("FilterArgumentError", "argument must be iterable");
+    }
     std::reverse(items.begin(), items.end());
     return Value::list(std::move(items));
   }
@@ -743,7 +854,7 @@ Value do_format(Interpreter& in, const Value& v, Args& args) {
     params = Value::tuple(args.positional);
   }
   Value s = soft_str(v);
-  return same_kind(s, percent_format(in, s.str(), params));
+  return same_kind(s, percent_format(in, s.str(), params, s.is_markup()));
 }
 
 Value do_filesizeformat(Interpreter&, const Value& v, Args& args) {

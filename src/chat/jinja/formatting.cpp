@@ -196,7 +196,7 @@ std::string percent_one(Interpreter& in, char conv, const Value& v, const std::s
 
 }  // namespace
 
-std::string percent_format(Interpreter& in, const std::string& fmt, const Value& args) {
+std::string percent_format(Interpreter& in, const std::string& fmt, const Value& args, bool markup) {
   std::vector<Value> positional;
   bool single = !args.is_tuple();
   if (single)
@@ -204,6 +204,9 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
   else
     positional = args.items();
   const bool mapping = args.is_dict();
+  // CPython treats any non-tuple, non-str argument with __getitem__ as a mapping:
+  // leaving it unused is no error.
+  const bool mapping_like = mapping || args.is_list() || args.is_undefined();
   size_t next = 0;
   bool used_mapping = false;
   auto next_arg = [&]() -> Value {
@@ -224,7 +227,8 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
     Value key_value;
     bool have_key = false;
     if (fmt[i] == '(') {
-      if (!mapping) raise("TypeError", "format requires a mapping");
+      if (!mapping_like) raise("TypeError", "format requires a mapping");
+      if (!mapping) raise("TypeError", type_name(args) + " indices must be integers or slices, not str");
       int depth = 1;
       size_t start = ++i;
       while (i < fmt.size() && depth) {
@@ -274,10 +278,17 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
     if (i >= fmt.size()) raise("ValueError", "incomplete format");
     char conv = fmt[i];
     Value v = have_key ? key_value : next_arg();
-    out += percent_one(in, conv, v, flags, width, precision);
+    if (markup && (conv == 's' || conv == 'r' || conv == 'a')) {
+      // markupsafe's _MarkupEscapeHelper: str() and repr() come out escaped.
+      std::string t = conv == 's' ? to_str(v) : conv == 'r' ? repr(v) : ascii_repr(v);
+      if (!(conv == 's' && v.is_markup())) t = text::escape_html(t);
+      out += percent_one(in, 's', Value::string(std::move(t)), flags, width, precision);
+    } else {
+      out += percent_one(in, conv, v, flags, width, precision);
+    }
     in.check_size(out.size());
   }
-  if (!used_mapping && next < positional.size() && !(mapping && next == 0))
+  if (!used_mapping && next < positional.size() && !mapping_like)
     raise("TypeError", "not all arguments converted during string formatting");
   return out;
 }
@@ -432,7 +443,7 @@ std::string format_value(const Value& v, const std::string& spec_text) {
 
 }  // namespace
 
-std::string str_format(Interpreter& in, const std::string& fmt, Args& args) {
+std::string str_format(Interpreter& in, const std::string& fmt, Args& args, bool markup) {
   std::string out;
   size_t auto_index = 0;
   bool manual = false, automatic = false;
@@ -530,7 +541,7 @@ std::string str_format(Interpreter& in, const std::string& fmt, Args& args) {
     std::string spec = colon == std::string::npos ? "" : body.substr(colon + 1);
     if (spec.find('{') != std::string::npos) {
       Args nested_args = args;
-      spec = str_format(in, spec, nested_args);
+      spec = str_format(in, spec, nested_args, false);
     }
     Value v = field_value(field);
     if (!conversion.empty()) {
@@ -543,7 +554,13 @@ std::string str_format(Interpreter& in, const std::string& fmt, Args& args) {
       else
         raise("ValueError", "Unknown conversion specifier " + conversion);
     }
-    out += format_value(v, spec);
+    if (markup && v.is_markup()) {
+      if (!spec.empty()) raise("ValueError", "Unsupported format specification for Markup.");
+      out += v.str();
+    } else {
+      std::string field_text = format_value(v, spec);
+      out += markup ? text::escape_html(field_text) : field_text;
+    }
     in.check_size(out.size());
   }
   return out;

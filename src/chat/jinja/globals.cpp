@@ -272,6 +272,7 @@ Value global_function(std::string_view name) {
   if (name == "namespace") {
     return make_function("namespace", [](Interpreter& in, Args& args) {
       auto ns = std::make_shared<NamespaceObject>();
+      in.track(ns);
       fill_dict(in, ns->attrs, args, "Namespace");
       return Value::object(ns);
     });

@@ -48,21 +48,36 @@ void Frame::set(std::string_view name, Value v) {
 
 // --- rendering -------------------------------------------------------------------------
 
+namespace {
+
+// Names the frame assigns before reading start undefined (see analyze_scopes).
+FramePtr new_frame(const FramePtr& parent, const std::vector<std::string>& fresh) {
+  auto f = std::make_shared<Frame>(parent);
+  for (const std::string& name : fresh) f->set(name, Value::undefined_name(name));
+  return f;
+}
+
+}  // namespace
+
 std::string Interpreter::render(const Template& tmpl, const Value& context) {
-  auto root = std::make_shared<Frame>();
+  auto globals = std::make_shared<Frame>();
   if (context.is_dict()) {
     for (const auto& [k, v] : context.dict_data().entries())
-      if (k.is_string()) root->set(k.str(), v);
+      if (k.is_string()) globals->set(k.str(), v);
   }
+  FramePtr root = new_frame(globals, tmpl.fresh);
   std::string out;
   out_ = &out;
-  try {
-    exec_body(tmpl.body, root);
-  } catch (...) {
-    out_ = nullptr;
-    throw;
-  }
-  out_ = nullptr;
+  struct Cleanup {
+    Interpreter& in;
+    ~Cleanup() {
+      in.out_ = nullptr;
+      for (auto& w : in.tracked_)
+        if (auto obj = w.lock()) obj->release();
+      in.tracked_.clear();
+    }
+  } cleanup{*this};
+  exec_body(tmpl.body, root);
   return out;
 }
 
@@ -132,36 +147,41 @@ Interpreter::Flow Interpreter::exec_inner(const Stmt& s, const FramePtr& frame) 
     case StmtKind::Set: assign(s.target, eval(*s.expr, frame), frame); return Flow::Normal;
     case StmtKind::SetBlock: {
       Flow flow = Flow::Normal;
-      Value v = Value::string(capture_body(s.body, std::make_shared<Frame>(frame), &flow));
+      Value v = Value::string(capture_body(s.body, new_frame(frame, s.fresh), &flow));
       if (flow != Flow::Normal) return flow;  // a break inside leaves the block unfinished
       if (s.expr) v = eval_filter_chain(*s.expr, frame, v);
       assign(s.target, v, frame);
       return Flow::Normal;
     }
-    case StmtKind::Macro:
-      frame->set(s.target.name, Value::object(std::make_shared<MacroObject>(s.macro.get(), frame)));
+    case StmtKind::Macro: {
+      auto macro = std::make_shared<MacroObject>(s.macro.get(), frame);
+      track(macro);
+      frame->set(s.target.name, Value::object(macro));
       return Flow::Normal;
+    }
     case StmtKind::CallBlock: {
-      Value caller = Value::object(std::make_shared<MacroObject>(s.macro.get(), frame));
+      auto caller_macro = std::make_shared<MacroObject>(s.macro.get(), frame);
+      track(caller_macro);
+      Value caller = Value::object(caller_macro);
       emit(to_str(eval_call(*s.expr, frame, &caller)));
       return Flow::Normal;
     }
     case StmtKind::FilterBlock: {
       Flow flow = Flow::Normal;
-      Value v = Value::string(capture_body(s.body, std::make_shared<Frame>(frame), &flow));
+      Value v = Value::string(capture_body(s.body, new_frame(frame, s.fresh), &flow));
       if (flow != Flow::Normal) return flow;
       emit(to_str(eval_filter_chain(*s.expr, frame, v)));
       return Flow::Normal;
     }
     case StmtKind::With: {
-      auto inner = std::make_shared<Frame>(frame);
+      auto inner = new_frame(frame, s.fresh);
       std::vector<Value> values;
       for (const auto& v : s.values) values.push_back(eval(*v, frame));
       for (size_t i = 0; i < s.targets.size(); ++i) assign(s.targets[i], values[i], inner);
       return exec_body(s.body, inner);
     }
     case StmtKind::Scope: {
-      Flow f = exec_body(s.body, std::make_shared<Frame>(frame));
+      Flow f = exec_body(s.body, new_frame(frame, s.fresh));
       (void)f;
       return Flow::Normal;
     }
@@ -185,7 +205,7 @@ void Interpreter::exec_for(const Stmt& s, const Value& iterable, const FramePtr&
     items = std::move(kept);
   }
   if (items.empty()) {
-    exec_body(s.else_body, std::make_shared<Frame>(frame));
+    exec_body(s.else_body, new_frame(frame, s.fresh_else));
     return;
   }
   auto loop = std::make_shared<LoopObject>(std::move(items), depth, &s, frame);
@@ -193,11 +213,14 @@ void Interpreter::exec_for(const Stmt& s, const Value& iterable, const FramePtr&
   for (size_t i = 0; i < loop->items.size(); ++i) {
     step();
     loop->index0 = i;
-    auto iter_frame = std::make_shared<Frame>(frame);
+    auto iter_frame = new_frame(frame, s.fresh);
     assign(s.target, loop->items[i], iter_frame);
     iter_frame->set("loop", loop_value);
     if (exec_body(s.body, iter_frame) == Flow::Break) break;
   }
+  // A loop stored away (in a namespace, or in itself through changed()) may close a cycle.
+  loop_value = Value();
+  if (loop.use_count() > 1) track(loop);
 }
 
 Value Interpreter::recurse_loop(LoopObject& loop, const Value& iterable) {
@@ -264,6 +287,18 @@ Value Interpreter::lookup(std::string_view name, const FramePtr& frame) {
   return Value::undefined_name(name);
 }
 
+std::optional<Value> Interpreter::fold(const Expr& e) {
+  folding_ = true;
+  try {
+    Value v = eval(e, std::make_shared<Frame>());
+    folding_ = false;
+    return v;
+  } catch (const JinjaError&) {
+    folding_ = false;
+    return std::nullopt;
+  }
+}
+
 Value Interpreter::eval(const Expr& e, const FramePtr& frame) {
   step();
   DepthGuard g(eval_depth_, kMaxEvalDepth, "");
@@ -310,8 +345,10 @@ Value Interpreter::eval_filter_chain(const Expr& e, const FramePtr& frame, const
 
 Value Interpreter::eval_inner(const Expr& e, const FramePtr& frame) {
   switch (e.kind) {
-    case ExprKind::Const: return e.value;
-    case ExprKind::Name: return lookup(e.name, frame);
+    case ExprKind::Const: return e.value.is_sequence_like() || e.value.is_dict() ? deep_copy(e.value) : e.value;
+    case ExprKind::Name:
+      if (folding_) raise("Impossible", "");
+      return lookup(e.name, frame);
     case ExprKind::List:
     case ExprKind::Tuple: {
       std::vector<Value> items;
@@ -335,14 +372,28 @@ Value Interpreter::eval_inner(const Expr& e, const FramePtr& frame) {
         Value start = sl.a ? eval(*sl.a, frame) : Value::none();
         Value stop = sl.b ? eval(*sl.b, frame) : Value::none();
         Value stride = sl.c ? eval(*sl.c, frame) : Value::none();
-        return slice_value(*this, obj, start, stop, stride);
+        if (!folding_) return slice_value(*this, obj, start, stop, stride);
+        // Folding goes through the sandbox's getitem, where a TypeError gives Undefined.
+        try {
+          return slice_value(*this, obj, start, stop, stride);
+        } catch (const JinjaError& err) {
+          if (err.type != "TypeError") throw;
+          return Value::undefined(concat({type_repr(obj), " has no element slice(", repr(start), ", ", repr(stop), ", ",
+                                          repr(stride), ")"}));
+        }
       }
       return getitem(obj, eval(*e.b, frame));
     }
     case ExprKind::Slice: raise("TemplateError", "slices are only supported inside []");
-    case ExprKind::Call: return eval_call(e, frame, nullptr);
+    case ExprKind::Call:
+      if (folding_) raise("Impossible", "");
+      return eval_call(e, frame, nullptr);
     case ExprKind::Filter: {
       if (!e.a) raise("TemplateError", "filter without input");
+      // Filters that take the context are never folded.
+      if (folding_ && (e.name == "map" || e.name == "select" || e.name == "reject" || e.name == "selectattr" ||
+                       e.name == "rejectattr" || e.name == "random" || !is_known_filter(e.name)))
+        raise("Impossible", "");
       Value in = eval(*e.a, frame);
       Args args;
       eval_args(e, frame, args);
@@ -421,7 +472,7 @@ Value Interpreter::call(const Value& callee, Args& args) {
 Value Interpreter::call_macro(MacroObject& macro, Args& args) {
   const MacroDef& def = *macro.def;
   DepthGuard g(call_depth_, opt_.max_call_depth, " (macro calls nested too deeply)");
-  auto frame = std::make_shared<Frame>(macro.closure);
+  auto frame = new_frame(macro.closure, def.fresh);
   const size_t n = def.params.size();
   std::vector<std::pair<std::string, Value>> kwargs = args.keywords;
   auto pop_kwarg = [&](const std::string& name, Value& out) {
@@ -567,7 +618,10 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
         if (text::is_ascii(s)) {
           int64_t n = static_cast<int64_t>(s.size());
           if (i < 0) i += n;
-          if (i >= 0 && i < n) return Value::string(std::string(1, s[static_cast<size_t>(i)]));
+          if (i >= 0 && i < n) {
+            std::string one(1, s[static_cast<size_t>(i)]);
+            return obj.is_markup() ? Value::markup(std::move(one)) : Value::string(std::move(one));
+          }
         } else {
           std::u32string u = text::decode(s);
           int64_t n = static_cast<int64_t>(u.size());
@@ -575,7 +629,7 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
           if (i >= 0 && i < n) {
             std::string one;
             text::append_utf8(one, u[static_cast<size_t>(i)]);
-            return Value::string(std::move(one));
+            return obj.is_markup() ? Value::markup(std::move(one)) : Value::string(std::move(one));
           }
         }
       }

@@ -5,6 +5,7 @@
 // dict, no underscore attributes) and its Undefined.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -63,6 +64,12 @@ class Interpreter {
   Value call_macro(MacroObject& macro, Args& args);
   /// Runs a recursive for loop again over `iterable` (loop(…) in its body).
   Value recurse_loop(LoopObject& loop, const Value& iterable);
+  /// e evaluated as jinja2's optimizer would when compiling (no variables, no
+  /// calls, slicing through the sandbox's getitem); nullopt when it cannot.
+  std::optional<Value> fold(const Expr& e);
+  /// Objects that can close a reference cycle (a macro stored in the frame it
+  /// closes over, a namespace holding itself): released when the render ends.
+  void track(const std::shared_ptr<Object>& obj) { tracked_.push_back(obj); }
 
  private:
   enum class Flow { Normal, Break, Continue };
@@ -87,6 +94,8 @@ class Interpreter {
   int call_depth_ = 0;
   int eval_depth_ = 0;
   uint64_t steps_ = 0;
+  std::vector<std::weak_ptr<Object>> tracked_;
+  bool folding_ = false;
 };
 
 // Pieces defined in their own files.
@@ -102,10 +111,10 @@ Value call_method(Interpreter& in, const Value& self, const std::string& name, A
 Value global_function(std::string_view name);
 Value call_filter(Interpreter& in, const std::string& name, const Value& input, Args& args);
 bool call_test(Interpreter& in, const std::string& name, const Value& value, Args& args);
-/// Python's `fmt % args`.
-std::string percent_format(Interpreter& in, const std::string& fmt, const Value& args);
-/// Python's str.format as the sandbox runs it.
-std::string str_format(Interpreter& in, const std::string& fmt, Args& args);
+/// Python's `fmt % args`; `markup`: Markup's, which escapes what it inserts.
+std::string percent_format(Interpreter& in, const std::string& fmt, const Value& args, bool markup = false);
+/// Python's str.format as the sandbox runs it (escaping each field for Markup).
+std::string str_format(Interpreter& in, const std::string& fmt, Args& args, bool markup = false);
 std::string strftime_python(const std::string& fmt, const DateTime& t);
 
 }  // namespace ember::jinja

@@ -71,13 +71,6 @@ void no_keywords(const std::string& fn, const Args& args) {
   if (!args.keywords.empty()) raise("TypeError", fn + "() takes no keyword arguments");
 }
 
-Value str_list(std::vector<std::string> parts) {
-  std::vector<Value> out;
-  out.reserve(parts.size());
-  for (auto& p : parts) out.push_back(Value::string(std::move(p)));
-  return Value::list(std::move(out));
-}
-
 // startswith/endswith: prefix may be a tuple; start/end slice the string first.
 Value starts_or_ends(const std::string& self, Args& args, bool ends) {
   const std::string fn = ends ? "endswith" : "startswith";
@@ -127,8 +120,14 @@ Value call_str_method(Interpreter& in, const Value& self_value, const std::strin
     no_keywords("str." + name, args);
     return bind_args(name, args, params);
   };
-  auto keep_markup = [&](std::string s) {
-    return self_value.is_markup() ? Value::markup(std::move(s)) : Value::string(std::move(s));
+  const bool markup = self_value.is_markup();
+  auto keep_markup = [&](std::string s) { return markup ? Value::markup(std::move(s)) : Value::string(std::move(s)); };
+  // Markup's methods escape the strings they insert (markupsafe.Markup.escape).
+  auto escaped = [&](const Value& v) { return markup && !v.is_markup() ? text::escape_html(to_str(v)) : to_str(v); };
+  auto parts_list = [&](std::vector<std::string> parts) {
+    std::vector<Value> out;
+    for (auto& p : parts) out.push_back(keep_markup(std::move(p)));
+    return Value::list(std::move(out));
   };
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
     auto a = positional({{"chars", Value::none()}});
@@ -140,14 +139,14 @@ Value call_str_method(Interpreter& in, const Value& self_value, const std::strin
     if (!a[0].is_none()) sep = expect_str(a[0], "sep");
     int64_t maxsplit = expect_int(a[1], "maxsplit");
     try {
-      return str_list(name == "split" ? text::split(self, sep, maxsplit) : text::rsplit(self, sep, maxsplit));
+      return parts_list(name == "split" ? text::split(self, sep, maxsplit) : text::rsplit(self, sep, maxsplit));
     } catch (const std::invalid_argument& e) {
       raise("ValueError", e.what());
     }
   }
   if (name == "splitlines") {
     auto a = bind_args(name, args, {{"keepends", Value::boolean(false)}});
-    return str_list(text::splitlines(self, truthy(a[0])));
+    return parts_list(text::splitlines(self, truthy(a[0])));
   }
   if (name == "startswith" || name == "endswith") return starts_or_ends(self, args, name == "endswith");
   if (name == "upper") return positional({}), keep_markup(text::upper(self));
@@ -159,7 +158,8 @@ Value call_str_method(Interpreter& in, const Value& self_value, const std::strin
   if (name == "replace") {
     auto a = positional({{"old", Value(), true}, {"new", Value(), true}, {"count", Value::integer(-1)}});
     const std::string& old = expect_str(a[0], "replace() argument 1");
-    const std::string& with = expect_str(a[1], "replace() argument 2");
+    expect_str(a[1], "replace() argument 2");
+    const std::string with = escaped(a[1]);
     const int64_t count = expect_int(a[2], "count");
     in.check_size(text::replaced_size(self, old, with, count));
     std::string out = text::replace(self, old, with, count);
@@ -181,10 +181,10 @@ Value call_str_method(Interpreter& in, const Value& self_value, const std::strin
     std::string out;
     size_t i = 0;
     for (const Value& v : iterate(a[0])) {
-      if (!v.is_string())
+      if (!v.is_string() && !markup)
         raise("TypeError", "sequence item " + std::to_string(i) + ": expected str instance, " + type_name(v) + " found");
       if (i++) out += self;
-      out += v.str();
+      out += escaped(v);
       in.check_size(out.size());
     }
     in.charge(out.size());
@@ -193,8 +193,8 @@ Value call_str_method(Interpreter& in, const Value& self_value, const std::strin
   if (name == "center" || name == "ljust" || name == "rjust") {
     auto a = positional({{"width", Value(), true}, {"fillchar", Value::string(" ")}});
     int64_t width = expect_int(a[0], "width");
-    const std::string& fill = expect_str(a[1], name + "() argument 2");
-    std::u32string f = text::decode(fill);
+    expect_str(a[1], name + "() argument 2");
+    std::u32string f = text::decode(escaped(a[1]));
     if (f.size() != 1) raise("TypeError", "The fill character must be exactly one character long");
     in.check_size(static_cast<size_t>(std::max<int64_t>(width, 0)));
     return keep_markup(text::pad(self, width, f[0], name == "ljust" ? -1 : name == "center" ? 0 : 1));
@@ -232,14 +232,14 @@ Value call_str_method(Interpreter& in, const Value& self_value, const std::strin
     in.check_size(out.size());
     return keep_markup(std::move(out));
   }
-  if (name == "format") return keep_markup(str_format(in, self, args));
+  if (name == "format") return keep_markup(str_format(in, self, args, markup));
   if (name == "format_map") {
     auto a = positional({{"mapping", Value(), true}});
     if (!a[0].is_dict()) raise("TypeError", "'" + type_name(a[0]) + "' object is not a mapping");
     Args kw;
     for (const auto& [k, v] : a[0].dict_data().entries())
       if (k.is_string()) kw.keywords.emplace_back(k.str(), v);
-    return keep_markup(str_format(in, self, kw));
+    return keep_markup(str_format(in, self, kw, markup));
   }
   static const std::pair<const char*, text::Pred> kPreds[] = {
       {"isalnum", text::Pred::Alnum},     {"isalpha", text::Pred::Alpha},

@@ -84,8 +84,52 @@ Value make_function(std::string name, FunctionObject::Fn fn) {
   return Value::object(std::make_shared<FunctionObject>(std::move(name), "builtin_function_or_method", std::move(fn)));
 }
 
+std::vector<Value> GeneratorObject::iterate() {
+  std::vector<Value> out;
+  Value v;
+  while (next(v)) out.push_back(std::move(v));
+  return out;
+}
+
+bool GeneratorObject::next(Value& out) {
+  if (done_ || !next_) return false;
+  try {
+    if (next_(out)) return true;
+  } catch (...) {
+    // A generator that raised is finished, as in Python.
+    done_ = true;
+    next_ = nullptr;
+    throw;
+  }
+  done_ = true;
+  next_ = nullptr;
+  return false;
+}
+
+bool Puller::next(Value& out) {
+  if (v_.is_object() && v_.obj().iterable()) return v_.obj().next(out);
+  if (!started_) {
+    started_ = true;
+    items_ = iterate(v_);
+  }
+  if (pos_ >= items_.size()) return false;
+  out = items_[pos_++];
+  return true;
+}
+
 Value make_generator(std::vector<Value> items, std::string func) {
-  return Value::object(std::make_shared<GeneratorObject>(std::move(items), std::move(func)));
+  auto state = std::make_shared<std::pair<std::vector<Value>, size_t>>(std::move(items), 0);
+  return make_lazy_generator(
+      [state](Value& out) {
+        if (state->second >= state->first.size()) return false;
+        out = state->first[state->second++];
+        return true;
+      },
+      std::move(func));
+}
+
+Value make_lazy_generator(GeneratorObject::Next next, std::string func) {
+  return Value::object(std::make_shared<GeneratorObject>(std::move(next), std::move(func)));
 }
 
 std::vector<Value> bind_args(const std::string& fn, Args& args, const std::vector<Param>& params) {

@@ -16,6 +16,7 @@ class NamespaceObject : public Object {
   std::string type_repr() const override { return "jinja2.utils.Namespace object"; }
   Value get_attr(Interpreter& in, const std::string& name) override;
   std::string repr() const override;
+  void release() override { attrs = DictData(); }
   DictData attrs;
 };
 
@@ -30,6 +31,11 @@ class LoopObject : public Object {
   Value call(Interpreter& in, Args& args) override;
   std::string repr() const override;
   int64_t len() const override { return static_cast<int64_t>(items.size()); }
+  void release() override {
+    items.clear();
+    frame.reset();
+    last_changed_value = Value();
+  }
 
   std::vector<Value> items;
   size_t index0 = 0;
@@ -49,6 +55,7 @@ class MacroObject : public Object {
   Value call(Interpreter& in, Args& args) override { return in.call_macro(*this, args); }
   std::string repr() const override;
   Value get_attr(Interpreter& in, const std::string& name) override;
+  void release() override { closure.reset(); }
 
   const MacroDef* def;
   FramePtr closure;
@@ -71,27 +78,44 @@ class FunctionObject : public Object {
   std::string repr_;
 };
 
-/// What select/map/… return: iterable once, truthy, without a length.
+/// What select/map/… return: a Python generator. Nothing runs before the
+/// first item is pulled (errors included); iterable once; truthy; no length.
 class GeneratorObject : public Object {
  public:
-  GeneratorObject(std::vector<Value> items, std::string func) : items_(std::move(items)), func_(std::move(func)) {}
+  /// Produces the next item into `out`; false when exhausted.
+  using Next = std::function<bool(Value& out)>;
+  GeneratorObject(Next next, std::string func) : next_(std::move(next)), func_(std::move(func)) {}
   std::string type_name() const override { return "generator"; }
   std::string repr() const override { return "<generator object " + func_ + ">"; }
   bool iterable() const override { return true; }
-  std::vector<Value> iterate() override {
-    if (consumed_) return {};
-    consumed_ = true;
-    return std::move(items_);
-  }
+  std::vector<Value> iterate() override;
+  bool next(Value& out) override;
+  void release() override { next_ = nullptr; }
 
  private:
-  std::vector<Value> items_;
+  Next next_;
   std::string func_;
-  bool consumed_ = false;
+  bool done_ = false;
+};
+
+/// The items of a value one at a time: a generator is pulled lazily, anything
+/// else is iterated on the first pull (as Python's `for` would).
+class Puller {
+ public:
+  explicit Puller(Value v) : v_(std::move(v)) {}
+  bool next(Value& out);
+
+ private:
+  Value v_;
+  std::vector<Value> items_;
+  size_t pos_ = 0;
+  bool started_ = false;
 };
 
 Value make_function(std::string name, FunctionObject::Fn fn);
+/// A generator over items already computed.
 Value make_generator(std::vector<Value> items, std::string func);
+Value make_lazy_generator(GeneratorObject::Next next, std::string func);
 
 /// Python-style argument binding for native functions: fills `out` from
 /// positional and keyword arguments in `names` order; `required` leading

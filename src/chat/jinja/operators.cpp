@@ -93,6 +93,11 @@ Value int_pow(int64_t base, int64_t exp) {
 }  // namespace
 
 Value binary_op(Interpreter& in, BinOp op, const Value& a, const Value& b) {
+  // str % anything is str formatting, even with Undefined on the right.
+  if (op == BinOp::Mod && a.is_string()) {
+    std::string s = percent_format(in, a.str(), b, a.is_markup());
+    return a.is_markup() ? Value::markup(std::move(s)) : Value::string(std::move(s));
+  }
   if (a.is_undefined()) a.fail_undefined();
   if (b.is_undefined()) b.fail_undefined();
   const bool ints = a.is_integral() && b.is_integral();
@@ -113,7 +118,6 @@ Value binary_op(Interpreter& in, BinOp op, const Value& a, const Value& b) {
         if (b.is_markup() && !a.is_markup()) return Value::markup(text::escape_html(a.str()) + b.str());
         return a.is_markup() ? Value::markup(a.str() + b.str()) : Value::string(a.str() + b.str());
       }
-      if (a.is_markup()) return Value::markup(a.str() + text::escape_html(to_str(b)));
       if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
         in.check_size((a.items().size() + b.items().size()) * sizeof(Value));
         in.charge((a.items().size() + b.items().size()) * sizeof(Value));
@@ -121,6 +125,7 @@ Value binary_op(Interpreter& in, BinOp op, const Value& a, const Value& b) {
         out.insert(out.end(), b.items().begin(), b.items().end());
         return a.is_list() ? Value::list(std::move(out)) : Value::tuple(std::move(out));
       }
+      if (a.is_markup()) unsupported(op, a, b);  // Markup.__add__ returns NotImplemented
       if (a.is_string() || a.is_list() || a.is_tuple())
         raise("TypeError", "can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a));
       unsupported(op, a, b);
@@ -170,7 +175,7 @@ Value binary_op(Interpreter& in, BinOp op, const Value& a, const Value& b) {
       unsupported(op, a, b);
     case BinOp::Mod:
       if (a.is_string()) {
-        std::string s = percent_format(in, a.str(), b);
+        std::string s = percent_format(in, a.str(), b, a.is_markup());
         return a.is_markup() ? Value::markup(std::move(s)) : Value::string(std::move(s));
       }
       if (ints) {

@@ -948,6 +948,11 @@ bool is_known_test(std::string_view name) {
   return std::find(std::begin(kTests), std::end(kTests), name) != std::end(kTests);
 }
 
-Template parse_template(std::string_view source) { return Parser(tokenize(source)).parse(); }
+Template parse_template(std::string_view source) {
+  Template t = Parser(tokenize(source)).parse();
+  analyze_scopes(t);
+  fold_constants(t);
+  return t;
+}
 
 }  // namespace ember::jinja

@@ -432,7 +432,9 @@ bool contains(const Value& haystack, const Value& needle) {
     case Kind::Undefined: return false;
     case Kind::Object:
       if (haystack.obj().iterable()) {
-        for (const Value& v : haystack.obj().iterate())
+        // Pulls only up to the first match, as Python does with a generator.
+        Value v;
+        while (haystack.obj().next(v))
           if (equals(v, needle)) return true;
         return false;
       }
@@ -487,6 +489,22 @@ std::vector<Value> iterate(const Value& v) {
     default: break;
   }
   raise("TypeError", concat({"'", type_name(v), "' object is not iterable"}));
+}
+
+Value deep_copy(const Value& v) {
+  if (v.is_sequence_like()) {
+    std::vector<Value> items;
+    items.reserve(v.items().size());
+    for (const Value& x : v.items()) items.push_back(deep_copy(x));
+    Value out = v.is_list() ? Value::list(std::move(items)) : Value::tuple(std::move(items));
+    return out.with_tag(v.tag());
+  }
+  if (v.is_dict()) {
+    Value out = Value::dict();
+    for (const auto& [k, x] : v.dict_data().entries()) out.dict_data().set(k, deep_copy(x));
+    return out;
+  }
+  return v;
 }
 
 std::string hash_key(const Value& v) {

@@ -154,8 +154,15 @@ class Object : public std::enable_shared_from_this<Object> {
   /// Values produced by iterating (generators are consumed by it).
   virtual bool iterable() const { return false; }
   virtual std::vector<Value> iterate() { return {}; }
+  /// For generators: the next item into out, false when exhausted.
+  virtual bool next(Value& out) {
+    (void)out;
+    return false;
+  }
   /// len(obj), or -1 when it has none.
   virtual int64_t len() const { return -1; }
+  /// Drops the values this object holds, breaking reference cycles when a render ends.
+  virtual void release() {}
 };
 
 struct Object::Args {
@@ -193,5 +200,7 @@ int64_t length(const Value& v);
 std::vector<Value> iterate(const Value& v);
 /// Key identity for dict lookups (raises TypeError for unhashable values).
 std::string hash_key(const Value& v);
+/// A copy with new lists and dicts all the way down.
+Value deep_copy(const Value& v);
 
 }  // namespace ember::jinja
