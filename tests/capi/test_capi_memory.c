@@ -4,6 +4,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "ember.h"
 
@@ -11,6 +14,12 @@
 
 static long resident_kib(void) {
   long size = 0, resident = 0;
+#ifdef __GLIBC__
+  /* glibc keeps freed large blocks on its heap once its mmap threshold has
+     risen (it does after the first 23 MB buffer is freed); hand them back so
+     only memory that is still referenced counts. */
+  malloc_trim(0);
+#endif
   FILE* f = fopen("/proc/self/statm", "r");
   if (!f) return -1;
   if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = -1;
