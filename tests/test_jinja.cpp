@@ -171,6 +171,21 @@ TEST_CASE("jinja: limits turn runaway templates into errors") {
   CHECK_THROWS_WITH_AS(render("{{ range(100001) }}"), doctest::Contains("OverflowError"), Error);
   // Deep JSON input.
   CHECK_THROWS_AS(render("x", std::string(100000, '[') + std::string(100000, ']')), Error);
+  // Chains without brackets nest the syntax tree just as deep.
+  for (const char* link : {"|string", ".b", " + 1", "()", " or 1", "[0]"}) {
+    std::string chain = "{{ x";
+    for (int i = 0; i < 100000; ++i) chain += link;
+    CHECK_THROWS_WITH_AS(render(chain + " }}"), doctest::Contains("nested too deeply"), Error);
+  }
+  // Values nested by a loop, directly or through namespaces, generators and bound methods.
+  const char* build = "{% set ns = namespace(x=[1], c=none) %}{% for i in range(100000) %}";
+  for (const char* step : {"{% set ns.x = [ns.x] %}", "{% set ns.x = {'a': ns.x} %}", "{% set ns.x = ns.x|select %}",
+                           "{% set ns.x = [ns.x.count] %}"}) {
+    CHECK_THROWS_WITH_AS(render(std::string(build) + step + "{% endfor %}{{ ns.x }}"),
+                         doctest::Contains("RecursionError"), Error);
+  }
+  CHECK(render(std::string(build) + "{% set ns.c = namespace(y=ns.c) %}{% set ns.x = cycler(ns.x) %}{% endfor %}ok") ==
+        "ok");
 }
 
 TEST_CASE("jinja: truncated and mutated templates fail cleanly, never crash") {

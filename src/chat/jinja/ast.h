@@ -54,6 +54,7 @@ struct Expr {
   // Filters and tests: jinja2 checks names when compiling, except inside
   // {% if %} blocks, where an unknown name fails only when evaluated.
   bool soft = false;
+  int depth = 1;  // of the tree below, bounded by the parser
 };
 
 /// An assignment target: a name, a tuple of targets, or namespace.attr.

@@ -333,7 +333,7 @@ Value do_items(Interpreter&, const Value& v, Args& args) {
         out = st->items[st->pos++];
         return true;
       },
-      "do_items");
+      "do_items", v);
 }
 
 Value do_dictsort(Interpreter&, const Value& v, Args& args) {
@@ -404,7 +404,7 @@ Value do_unique(Interpreter& in, const Value& v, Args& args) {
         }
         return false;
       },
-      "sync_do_unique");
+      "sync_do_unique", v);
 }
 
 Value min_or_max(Interpreter& in, const Value& v, Args& args, bool max) {
@@ -492,7 +492,7 @@ Value select_or_reject(Interpreter& in, const Value& v, Args& args, bool select,
         }
         return false;
       },
-      fn);
+      fn, v, args);
 }
 Value do_select(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, true, false, "select_or_reject"); }
 Value do_reject(Interpreter& in, const Value& v, Args& a) { return select_or_reject(in, v, a, false, false, "select_or_reject"); }
@@ -554,7 +554,7 @@ Value do_map(Interpreter& in, const Value& v, Args& args) {
         }
         return true;
       },
-      "sync_do_map");
+      "sync_do_map", v, args);
 }
 
 Value do_batch(Interpreter&, const Value& v, Args& args) {
@@ -587,7 +587,7 @@ Value do_batch(Interpreter&, const Value& v, Args& args) {
         st->tmp.clear();
         return true;
       },
-      "do_batch");
+      "do_batch", v, args);
 }
 
 Value do_slice(Interpreter&, const Value& v, Args& args) {
@@ -624,7 +624,7 @@ Value do_slice(Interpreter&, const Value& v, Args& args) {
         out = Value::list(std::move(tmp));
         return true;
       },
-      "sync_do_slice");
+      "sync_do_slice", v, args);
 }
 
 Value do_groupby(Interpreter& in, const Value& v, Args& args) {

@@ -75,6 +75,7 @@ void fill_dict(Interpreter& in, DictData& d, Args& args, const char* fn) {
 class CyclerObject : public Object {
  public:
   explicit CyclerObject(std::vector<Value> items) : items_(std::move(items)) {}
+  void release() override { items_ = {Value()}; }
   std::string type_name() const override { return "Cycler"; }
   std::string type_repr() const override { return "jinja2.utils.Cycler object"; }
   Value get_attr(Interpreter&, const std::string& name) override {
@@ -278,9 +279,11 @@ Value global_function(std::string_view name) {
     });
   }
   if (name == "cycler") {
-    return make_function("cycler", [](Interpreter&, Args& args) {
+    return make_function("cycler", [](Interpreter& in, Args& args) {
       if (args.positional.empty()) raise("RuntimeError", "at least one item has to be provided");
-      return Value::object(std::make_shared<CyclerObject>(args.positional));
+      auto cycler = std::make_shared<CyclerObject>(args.positional);
+      in.track(cycler);
+      return Value::object(cycler);
     });
   }
   if (name == "joiner") {

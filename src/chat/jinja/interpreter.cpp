@@ -72,9 +72,13 @@ std::string Interpreter::render(const Template& tmpl, const Value& context) {
     Interpreter& in;
     ~Cleanup() {
       in.out_ = nullptr;
+      // Hold them all first: releasing one must not destroy another (and what
+      // it holds, recursively) before that one is emptied too.
+      std::vector<std::shared_ptr<Object>> alive;
       for (auto& w : in.tracked_)
-        if (auto obj = w.lock()) obj->release();
+        if (auto obj = w.lock()) alive.push_back(std::move(obj));
       in.tracked_.clear();
+      for (auto& obj : alive) obj->release();
     }
   } cleanup{*this};
   exec_body(tmpl.body, root);

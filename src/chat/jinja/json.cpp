@@ -13,8 +13,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// nlohmann's parser recurses once per nesting level.
-constexpr int kMaxJsonDepth = 512;
+// nlohmann's parser recurses once per nesting level; values may nest kMaxValueDepth.
+constexpr int kMaxJsonDepth = 500;
 
 Value from_json(const Json& j) {
   switch (j.type()) {
@@ -210,7 +210,7 @@ Value parse_json(std::string_view text) {
       --depth;
     }
   }
-  if (max_depth > kMaxJsonDepth) throw std::invalid_argument("JSON nested more than 512 levels deep");
+  if (max_depth > kMaxJsonDepth) throw std::invalid_argument("JSON nested more than 500 levels deep");
   try {
     return from_json(Json::parse(text.begin(), text.end()));
   } catch (const Json::exception& e) {

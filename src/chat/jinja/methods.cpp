@@ -358,7 +358,7 @@ Value method_attr(const Value& self, const std::string& name) {
   return Value::object(std::make_shared<FunctionObject>(
       name, "builtin_function_or_method",
       [self, name](Interpreter& in, Args& args) { return call_method(in, self, name, args); },
-      "<built-in method " + name + " of " + type_name(self) + " object>"));
+      "<built-in method " + name + " of " + type_name(self) + " object>", 1 + value_depth(self)));
 }
 
 Value call_method(Interpreter& in, const Value& self, const std::string& name, Args& args) {

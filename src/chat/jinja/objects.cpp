@@ -1,5 +1,7 @@
 #include "chat/jinja/objects.h"
 
+#include <algorithm>
+
 #include "chat/jinja/text.h"
 
 namespace ember::jinja {
@@ -118,18 +120,23 @@ bool Puller::next(Value& out) {
 }
 
 Value make_generator(std::vector<Value> items, std::string func) {
+  int depth = 0;
+  for (const Value& v : items) depth = std::max(depth, value_depth(v));
   auto state = std::make_shared<std::pair<std::vector<Value>, size_t>>(std::move(items), 0);
-  return make_lazy_generator(
+  return Value::object(std::make_shared<GeneratorObject>(
       [state](Value& out) {
         if (state->second >= state->first.size()) return false;
         out = state->first[state->second++];
         return true;
       },
-      std::move(func));
+      std::move(func), depth + 1));
 }
 
-Value make_lazy_generator(GeneratorObject::Next next, std::string func) {
-  return Value::object(std::make_shared<GeneratorObject>(std::move(next), std::move(func)));
+Value make_lazy_generator(GeneratorObject::Next next, std::string func, const Value& source, const Args& args) {
+  int depth = value_depth(source);
+  for (const Value& v : args.positional) depth = std::max(depth, value_depth(v));
+  for (const auto& kv : args.keywords) depth = std::max(depth, value_depth(kv.second));
+  return Value::object(std::make_shared<GeneratorObject>(std::move(next), std::move(func), depth + 1));
 }
 
 std::vector<Value> bind_args(const std::string& fn, Args& args, const std::vector<Param>& params) {

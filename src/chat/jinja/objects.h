@@ -65,8 +65,11 @@ class MacroObject : public Object {
 class FunctionObject : public Object {
  public:
   using Fn = std::function<Value(Interpreter&, Args&)>;
-  FunctionObject(std::string name, std::string type, Fn fn, std::string repr_text = {})
-      : name_(std::move(name)), type_(std::move(type)), fn_(std::move(fn)), repr_(std::move(repr_text)) {}
+  FunctionObject(std::string name, std::string type, Fn fn, std::string repr_text = {}, int depth = 1)
+      : name_(std::move(name)), type_(std::move(type)), fn_(std::move(fn)), repr_(std::move(repr_text)), depth_(depth) {
+    check_depth(depth);
+  }
+  int depth() const override { return depth_; }
   std::string type_name() const override { return type_; }
   bool callable() const override { return true; }
   Value call(Interpreter& in, Args& args) override { return fn_(in, args); }
@@ -76,6 +79,7 @@ class FunctionObject : public Object {
   std::string name_, type_;
   Fn fn_;
   std::string repr_;
+  int depth_;
 };
 
 /// What select/map/… return: a Python generator. Nothing runs before the
@@ -84,7 +88,11 @@ class GeneratorObject : public Object {
  public:
   /// Produces the next item into `out`; false when exhausted.
   using Next = std::function<bool(Value& out)>;
-  GeneratorObject(Next next, std::string func) : next_(std::move(next)), func_(std::move(func)) {}
+  GeneratorObject(Next next, std::string func, int depth) : next_(std::move(next)), func_(std::move(func)), depth_(depth) {
+    check_depth(depth);
+  }
+  // A generator pulls from its source: chains of them recurse when iterated.
+  int depth() const override { return depth_; }
   std::string type_name() const override { return "generator"; }
   std::string repr() const override { return "<generator object " + func_ + ">"; }
   bool iterable() const override { return true; }
@@ -96,6 +104,7 @@ class GeneratorObject : public Object {
   Next next_;
   std::string func_;
   bool done_ = false;
+  int depth_;
 };
 
 /// The items of a value one at a time: a generator is pulled lazily, anything
@@ -115,7 +124,8 @@ class Puller {
 Value make_function(std::string name, FunctionObject::Fn fn);
 /// A generator over items already computed.
 Value make_generator(std::vector<Value> items, std::string func);
-Value make_lazy_generator(GeneratorObject::Next next, std::string func);
+/// A generator reading from `source` (and `args`), which set its depth.
+Value make_lazy_generator(GeneratorObject::Next next, std::string func, const Value& source, const Args& args = {});
 
 /// Python-style argument binding for native functions: fills `out` from
 /// positional and keyword arguments in `names` order; `required` leading

@@ -14,6 +14,7 @@ namespace {
 // one): each level costs a dozen C++ frames, and Python's own recursion limit
 // stops jinja2 at about 75 brackets.
 constexpr int kMaxNesting = 128;
+constexpr int kMaxExprDepth = 200;
 
 constexpr std::string_view kFilters[] = {
     "abs",       "attr",       "batch",  "capitalize", "center", "count",      "d",         "default",  "dictsort",
@@ -124,6 +125,27 @@ class Parser {
     auto e = std::make_unique<Expr>();
     e->kind = kind;
     e->line = line;
+    return e;
+  }
+
+  // Records a finished node's depth. Chains (a + b + c …, x|f|g …, a.b.c …)
+  // nest without brackets, so the depth is bounded here: every pass over the
+  // tree (folding, evaluation, destruction) recurses once per level.
+  ExprPtr seal(ExprPtr e) {
+    int d = 0;
+    auto see = [&](const ExprPtr& c) {
+      if (c) d = std::max(d, c->depth);
+    };
+    see(e->a);
+    see(e->b);
+    see(e->c);
+    see(e->dyn_args);
+    see(e->dyn_kwargs);
+    for (const auto& x : e->args) see(x);
+    for (const auto& kw : e->kwargs) see(kw.second);
+    e->depth = d + 1;
+    if (e->depth > kMaxExprDepth)
+      fail("expression nested too deeply (more than " + std::to_string(kMaxExprDepth) + " levels)", e->line);
     return e;
   }
 
@@ -500,7 +522,7 @@ class Parser {
       e->a = std::move(expr1);
       e->b = std::move(expr2);
       e->c = std::move(expr3);
-      expr1 = std::move(e);
+      expr1 = seal(std::move(e));
       line = cur().line;
     }
     return expr1;
@@ -513,7 +535,7 @@ class Parser {
       ExprPtr e = make(ExprKind::Or, line);
       e->a = std::move(left);
       e->b = parse_and();
-      left = std::move(e);
+      left = seal(std::move(e));
       line = cur().line;
     }
     return left;
@@ -526,7 +548,7 @@ class Parser {
       ExprPtr e = make(ExprKind::And, line);
       e->a = std::move(left);
       e->b = parse_not();
-      left = std::move(e);
+      left = seal(std::move(e));
       line = cur().line;
     }
     return left;
@@ -538,7 +560,7 @@ class Parser {
       Depth d(*this);
       ExprPtr e = make(ExprKind::Not, line);
       e->a = parse_not();
-      return e;
+      return seal(std::move(e));
     }
     return parse_compare();
   }
@@ -575,7 +597,7 @@ class Parser {
     }
     if (cmp) {
       cmp->line = line;
-      return cmp;
+      return seal(std::move(cmp));
     }
     return expr;
   }
@@ -585,7 +607,7 @@ class Parser {
     e->op = op;
     e->a = std::move(left);
     e->b = std::move(right);
-    return e;
+    return seal(std::move(e));
   }
 
   ExprPtr parse_math1() {
@@ -606,7 +628,7 @@ class Parser {
     ExprPtr e = make(ExprKind::Concat, line);
     e->args.push_back(std::move(first));
     while (skip_op("~")) e->args.push_back(parse_math2());
-    return e;
+    return seal(std::move(e));
   }
 
   ExprPtr parse_math2() {
@@ -641,6 +663,7 @@ class Parser {
       next();
       node = make(kind, line);
       node->a = parse_unary(false);
+      node = seal(std::move(node));
     } else {
       node = parse_primary(false);
     }
@@ -734,7 +757,7 @@ class Parser {
     }
     ExprPtr e = make(ExprKind::Tuple, line);
     e->args = std::move(args);
-    return e;
+    return seal(std::move(e));
   }
 
   ExprPtr parse_list() {
@@ -745,7 +768,7 @@ class Parser {
       e->args.push_back(parse_expression(true));
     }
     expect_op("]");
-    return e;
+    return seal(std::move(e));
   }
 
   ExprPtr parse_dict() {
@@ -758,7 +781,7 @@ class Parser {
       e->args.push_back(parse_expression(true));
     }
     expect_op("}");
-    return e;
+    return seal(std::move(e));
   }
 
   ExprPtr parse_postfix(ExprPtr node) {
@@ -796,14 +819,14 @@ class Parser {
         ExprPtr e = make(ExprKind::Getattr, line);
         e->a = std::move(node);
         e->name = attr.text;
-        return e;
+        return seal(std::move(e));
       }
       if (attr.type != Tok::Integer) fail("expected name or number", attr.line);
       ExprPtr e = make(ExprKind::Getitem, line);
       e->a = std::move(node);
       e->b = make(ExprKind::Const, attr.line);
       e->b->value = Value::integer(attr.int_value);
-      return e;
+      return seal(std::move(e));
     }
     std::vector<ExprPtr> args;
     while (!is_op(cur(), "]")) {
@@ -818,8 +841,9 @@ class Parser {
     } else {
       e->b = make(ExprKind::Tuple, line);
       e->b->args = std::move(args);
+      e->b = seal(std::move(e->b));
     }
-    return e;
+    return seal(std::move(e));
   }
 
   ExprPtr parse_subscribed() {
@@ -838,7 +862,7 @@ class Parser {
     if (skip_op(":")) {
       if (!is_op(cur(), "]") && !is_op(cur(), ",")) e->c = parse_expression(true);
     }
-    return e;
+    return seal(std::move(e));
   }
 
   void parse_call_args(Expr& e) {
@@ -878,7 +902,7 @@ class Parser {
     ExprPtr e = make(ExprKind::Call, cur().line);
     e->a = std::move(node);
     parse_call_args(*e);
-    return e;
+    return seal(std::move(e));
   }
 
   ExprPtr parse_filter(ExprPtr node, bool start_inline) {
@@ -892,7 +916,7 @@ class Parser {
       e->soft = ctx_.soft;
       e->a = std::move(node);
       if (is_op(cur(), "(")) parse_call_args(*e);
-      node = std::move(e);
+      node = seal(std::move(e));
       start_inline = false;
     }
     return node;
@@ -917,10 +941,11 @@ class Parser {
       if (is_name(c, "is")) fail("You cannot chain multiple tests with is");
       e->args.push_back(parse_postfix(parse_primary(false)));
     }
+    e = seal(std::move(e));
     if (!negated) return e;
     ExprPtr n = make(ExprKind::Not, line);
     n->a = std::move(e);
-    return n;
+    return seal(std::move(n));
   }
 
   void check_known(const std::string& name, bool filter, int line) {

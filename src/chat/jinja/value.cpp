@@ -1,5 +1,6 @@
 #include "chat/jinja/value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -78,9 +79,12 @@ Value Value::markup(std::string s) {
 }
 
 Value Value::list(std::vector<Value> items) {
+  int depth = 0;
+  for (const Value& item : items) depth = std::max(depth, value_depth(item));
+  check_depth(depth + 1);
   Value v;
   v.kind_ = Kind::List;
-  v.ptr_ = std::make_shared<ListData>(ListData{std::move(items)});
+  v.ptr_ = std::make_shared<ListData>(ListData{std::move(items), depth + 1});
   return v;
 }
 
@@ -127,6 +131,9 @@ const Value* DictData::find(std::string_view key) const {
 }
 
 void DictData::set(const Value& key, Value value) {
+  const int d = 1 + std::max(value_depth(key), value_depth(value));
+  check_depth(d);
+  depth_ = std::max(depth_, d);
   std::string k = hash_key(key);
   auto it = index_.find(k);
   if (it != index_.end()) {
@@ -489,6 +496,22 @@ std::vector<Value> iterate(const Value& v) {
     default: break;
   }
   raise("TypeError", concat({"'", type_name(v), "' object is not iterable"}));
+}
+
+int value_depth(const Value& v) {
+  switch (v.kind()) {
+    case Kind::List:
+    case Kind::Tuple: return static_cast<const ListData*>(v.identity())->depth;
+    case Kind::Dict: return v.dict_data().depth();
+    case Kind::Object: return v.obj().depth();
+    default: return 1;
+  }
+}
+
+void check_depth(int depth) {
+  if (depth > kMaxValueDepth)
+    raise("RecursionError", "maximum recursion depth exceeded (values nested more than " +
+                                std::to_string(kMaxValueDepth) + " levels)");
 }
 
 Value deep_copy(const Value& v) {

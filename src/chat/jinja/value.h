@@ -40,7 +40,12 @@ enum class Tag : uint8_t { None, Markup, DictKeys, DictValues, DictItems, GroupT
 
 struct ListData {
   std::vector<Value> items;
+  int depth = 1;  // nesting of containers (and chained objects) below, see value_depth
 };
+
+/// Containers may nest this deep; deeper raises RecursionError (Python's
+/// repr, == and the destructor would recurse once per level).
+constexpr int kMaxValueDepth = 512;
 
 /// jinja2's Undefined: the message an operation on it raises.
 struct UndefinedInfo {
@@ -131,9 +136,11 @@ class DictData {
   bool erase(const Value& key);
   size_t size() const noexcept { return entries_.size(); }
   const std::vector<std::pair<Value, Value>>& entries() const noexcept { return entries_; }
+  int depth() const noexcept { return depth_; }
 
  private:
   std::vector<std::pair<Value, Value>> entries_;
+  int depth_ = 1;
   std::unordered_map<std::string, size_t> index_;
 };
 
@@ -163,6 +170,8 @@ class Object : public std::enable_shared_from_this<Object> {
   virtual int64_t len() const { return -1; }
   /// Drops the values this object holds, breaking reference cycles when a render ends.
   virtual void release() {}
+  /// How deep the values this object holds nest (see value_depth).
+  virtual int depth() const { return 1; }
 };
 
 struct Object::Args {
@@ -202,5 +211,10 @@ std::vector<Value> iterate(const Value& v);
 std::string hash_key(const Value& v);
 /// A copy with new lists and dicts all the way down.
 Value deep_copy(const Value& v);
+/// 1 for scalars; 1 + the deepest item for containers and for objects that
+/// hold values they chain to (generators, bound methods).
+int value_depth(const Value& v);
+/// Raises RecursionError when depth passes kMaxValueDepth.
+void check_depth(int depth);
 
 }  // namespace ember::jinja
