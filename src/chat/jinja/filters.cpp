@@ -227,7 +227,7 @@ Value do_indent(Interpreter& in, const Value& v, Args& args) {
                                          {"blank", Value::boolean(false)}});
   if (v.is_undefined()) v.fail_undefined();
   // s += "\n" extends a list (with the characters), then s.splitlines() fails.
-  if (v.is_list()) raise("AttributeError", "'list' object has no attribute 'splitlines'");
+  if (v.is_plain_list()) raise("AttributeError", "'list' object has no attribute 'splitlines'");
   if (!v.is_string()) raise("TypeError", "unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
   std::string indention;
   if (a[0].is_string()) {
@@ -860,6 +860,7 @@ Value do_format(Interpreter& in, const Value& v, Args& args) {
 Value do_filesizeformat(Interpreter&, const Value& v, Args& args) {
   auto a = bind_args("do_filesizeformat", args, {{"binary", Value::boolean(false)}});
   double bytes;
+  if (v.is_undefined()) v.fail_undefined();
   if (v.is_number()) {
     bytes = v.as_double();
   } else if (!(v.is_string() && parse_float(v.str(), bytes))) {
@@ -924,6 +925,7 @@ Value do_urlencode(Interpreter&, const Value& v, Args& args) {
 
 Value do_xmlattr(Interpreter&, const Value& v, Args& args) {
   auto a = bind_args("do_xmlattr", args, {{"autospace", Value::boolean(true)}});
+  if (v.is_undefined()) v.fail_undefined();
   if (!v.is_dict()) raise("AttributeError", "'" + type_name(v) + "' object has no attribute 'items'");
   std::string rv;
   for (const auto& [k, val] : v.dict_data().entries()) {

@@ -18,6 +18,7 @@ bool has_safe_repr(const Value& v) {
     case Kind::String: return true;
     case Kind::List:
     case Kind::Tuple:
+      if (v.is_range()) return true;
       if (v.tag() != Tag::None) return false;
       for (const Value& x : v.items())
         if (!has_safe_repr(x)) return false;

@@ -378,6 +378,9 @@ std::string align_text(const std::string& body, const std::string& sign_prefix, 
 
 std::string format_value(const Value& v, const std::string& spec_text) {
   if (spec_text.empty()) return to_str(v);
+  // object.__format__ takes no spec (Undefined has no __format__ of its own).
+  if (!v.is_string() && !v.is_number())
+    raise("TypeError", "unsupported format string passed to " + type_name(v) + ".__format__");
   Spec sp = parse_spec(spec_text);
   auto sign_of = [&](bool negative) { return std::string(negative ? "-" : sp.sign == '+' ? "+" : sp.sign == ' ' ? " " : ""); };
   if (v.is_string()) {

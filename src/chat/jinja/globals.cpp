@@ -40,9 +40,7 @@ Value range_fn(Interpreter&, Args& args) {
   if (step < 0 && start > stop) n = (static_cast<long double>(start) - stop - step - 1) / -step;
   if (n > kMaxRange)
     raise("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
-  std::vector<Value> out;
-  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(Value::integer(i));
-  return Value::list(std::move(out));
+  return range_value(start, stop, step);
 }
 
 // dict(*args, **kwargs) into d.

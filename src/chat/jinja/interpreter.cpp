@@ -208,20 +208,23 @@ void Interpreter::exec_for(const Stmt& s, const Value& iterable, const FramePtr&
     }
     items = std::move(kept);
   }
-  if (items.empty()) {
-    exec_body(s.else_body, new_frame(frame, s.fresh_else));
-    return;
-  }
   auto loop = std::make_shared<LoopObject>(std::move(items), depth, &s, frame);
   Value loop_value = Value::object(loop);
-  for (size_t i = 0; i < loop->items.size(); ++i) {
+  // jinja2 runs the else body unless some iteration reached the end of the
+  // body: a loop left by break (or continued every time) runs it too.
+  bool finished_one = false;
+  while (loop->next_pos < loop->items.size()) {
     step();
+    const size_t i = loop->next_pos++;
     loop->index0 = i;
     auto iter_frame = new_frame(frame, s.fresh);
     assign(s.target, loop->items[i], iter_frame);
     iter_frame->set("loop", loop_value);
-    if (exec_body(s.body, iter_frame) == Flow::Break) break;
+    Flow f = exec_body(s.body, iter_frame);
+    if (f == Flow::Normal) finished_one = true;
+    if (f == Flow::Break) break;
   }
+  if (!finished_one && !s.else_body.empty()) exec_body(s.else_body, new_frame(frame, s.fresh_else));
   // A loop stored away (in a namespace, or in itself through changed()) may close a cycle.
   loop_value = Value();
   if (loop.use_count() > 1) track(loop);

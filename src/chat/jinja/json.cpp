@@ -112,7 +112,7 @@ class Writer {
       case Kind::String: append_json_string(out, v.str(), o_.ensure_ascii); return;
       case Kind::List:
       case Kind::Tuple:
-        if (v.tag() == Tag::DictKeys || v.tag() == Tag::DictValues || v.tag() == Tag::DictItems) break;
+        if (v.tag() != Tag::None && v.tag() != Tag::GroupTuple) break;
         write_array(v.items(), level);
         return;
       case Kind::Dict: write_object(v.dict_data(), level); return;

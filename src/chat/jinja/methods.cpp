@@ -279,7 +279,7 @@ Value call_sequence_method(Interpreter&, const Value& self, const std::string& n
     if (self.is_tuple()) raise("ValueError", "tuple.index(x): x not in tuple");
     raise("ValueError", repr(a[0]) + " is not in list");
   }
-  if (name == "copy" && self.is_list()) {
+  if (name == "copy" && self.is_plain_list()) {
     bind_args(name, args, {});
     return Value::list(items);
   }
@@ -330,6 +330,14 @@ Value method_attr(const Value& self, const std::string& name) {
     case Kind::String: known = in(kStrMethods, name); break;
     case Kind::List:
       if (is_view(self)) break;
+      if (self.is_range()) {
+        const ListData& r = list_data(self);
+        if (name == "start") return Value::integer(r.range_start);
+        if (name == "stop") return Value::integer(r.range_stop);
+        if (name == "step") return Value::integer(r.range_step);
+        known = in(kTupleMethods, name);
+        break;
+      }
       known = in(kListMethods, name);
       unsafe = in(kListUnsafe, name);
       break;

@@ -63,6 +63,20 @@ Value LoopObject::call(Interpreter& in, Args& args) {
   return in.recurse_loop(*this, args.positional[0]);
 }
 
+bool LoopObject::next(Value& out) {
+  if (next_pos >= items.size()) return false;
+  index0 = next_pos++;
+  out = Value::tuple({items[index0], Value::object(shared_from_this())});
+  return true;
+}
+
+std::vector<Value> LoopObject::iterate() {
+  std::vector<Value> out;
+  Value v;
+  while (next(v)) out.push_back(std::move(v));
+  return out;
+}
+
 std::string LoopObject::repr() const {
   return "<LoopContext " + std::to_string(index0 + 1) + "/" + std::to_string(items.size()) + ">";
 }

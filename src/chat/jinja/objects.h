@@ -31,6 +31,11 @@ class LoopObject : public Object {
   Value call(Interpreter& in, Args& args) override;
   std::string repr() const override;
   int64_t len() const override { return static_cast<int64_t>(items.size()); }
+  // Iterating the loop (loop|list …) takes the for's remaining items as
+  // (item, loop) pairs, as jinja2's LoopContext.__next__ does.
+  bool iterable() const override { return true; }
+  std::vector<Value> iterate() override;
+  bool next(Value& out) override;
   void release() override {
     items.clear();
     frame.reset();
@@ -39,6 +44,7 @@ class LoopObject : public Object {
 
   std::vector<Value> items;
   size_t index0 = 0;
+  size_t next_pos = 0;  // the next item the for statement (or an iteration of the loop) takes
   int depth;
   const Stmt* stmt;  // the for statement, for loop(...) in recursive loops
   FramePtr frame;    // where the for statement runs

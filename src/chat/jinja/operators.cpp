@@ -118,7 +118,7 @@ Value binary_op(Interpreter& in, BinOp op, const Value& a, const Value& b) {
         if (b.is_markup() && !a.is_markup()) return Value::markup(text::escape_html(a.str()) + b.str());
         return a.is_markup() ? Value::markup(a.str() + b.str()) : Value::string(a.str() + b.str());
       }
-      if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+      if ((a.is_plain_list() && b.is_plain_list()) || (a.is_tuple() && b.is_tuple())) {
         in.check_size((a.items().size() + b.items().size()) * sizeof(Value));
         in.charge((a.items().size() + b.items().size()) * sizeof(Value));
         std::vector<Value> out = a.items();
@@ -126,7 +126,7 @@ Value binary_op(Interpreter& in, BinOp op, const Value& a, const Value& b) {
         return a.is_list() ? Value::list(std::move(out)) : Value::tuple(std::move(out));
       }
       if (a.is_markup()) unsupported(op, a, b);  // Markup.__add__ returns NotImplemented
-      if (a.is_string() || a.is_list() || a.is_tuple())
+      if (a.is_string() || a.is_plain_list() || a.is_tuple())
         raise("TypeError", "can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a));
       unsupported(op, a, b);
     case BinOp::Sub:
@@ -144,11 +144,11 @@ Value binary_op(Interpreter& in, BinOp op, const Value& a, const Value& b) {
         return Value::integer(r);
       }
       if (nums) return Value::real(a.as_double() * b.as_double());
-      if ((a.is_string() || a.is_list() || a.is_tuple()) && b.is_integral()) return repeat(in, a, b.as_int());
-      if ((b.is_string() || b.is_list() || b.is_tuple()) && a.is_integral()) return repeat(in, b, a.as_int());
-      if ((a.is_string() || a.is_list() || a.is_tuple()) && b.is_float())
+      if ((a.is_string() || a.is_plain_list() || a.is_tuple()) && b.is_integral()) return repeat(in, a, b.as_int());
+      if ((b.is_string() || b.is_plain_list() || b.is_tuple()) && a.is_integral()) return repeat(in, b, a.as_int());
+      if ((a.is_string() || a.is_plain_list() || a.is_tuple()) && b.is_float())
         raise("TypeError", "can't multiply sequence by non-int of type 'float'");
-      if ((b.is_string() || b.is_list() || b.is_tuple()) && a.is_float())
+      if ((b.is_string() || b.is_plain_list() || b.is_tuple()) && a.is_float())
         raise("TypeError", "can't multiply sequence by non-int of type 'float'");
       unsupported(op, a, b);
     case BinOp::Div:
@@ -244,6 +244,13 @@ Value slice_value(Interpreter& in, const Value& obj, const Value& start, const V
   if (obj.is_string()) {
     std::string s = text::slice(obj.str(), a, b, stride);
     return obj.is_markup() ? Value::markup(std::move(s)) : Value::string(std::move(s));
+  }
+  if (obj.is_range()) {
+    // range(…)[a:b:c] is a range (CPython's compute_slice).
+    const ListData& r = list_data(obj);
+    int64_t first, last;
+    text::adjust_slice(static_cast<int64_t>(r.items.size()), a, b, stride, first, last);
+    return range_value(r.range_start + r.range_step * first, r.range_start + r.range_step * last, r.range_step * stride);
   }
   if ((obj.is_list() || obj.is_tuple()) && obj.tag() != Tag::DictKeys && obj.tag() != Tag::DictValues &&
       obj.tag() != Tag::DictItems) {

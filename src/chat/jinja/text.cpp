@@ -503,8 +503,8 @@ std::string escape_html(std::string_view s) {
   return out;
 }
 
-std::vector<int64_t> slice_indexes(int64_t n, std::optional<int64_t> start, std::optional<int64_t> stop,
-                                   int64_t step) {
+void adjust_slice(int64_t n, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step, int64_t& first,
+                  int64_t& last) {
   if (step == 0) throw std::invalid_argument("slice step cannot be zero");
   auto adjust = [&](std::optional<int64_t> v, bool is_start) {
     if (!v) return step < 0 ? (is_start ? n - 1 : -1) : (is_start ? 0 : n);
@@ -517,7 +517,14 @@ std::vector<int64_t> slice_indexes(int64_t n, std::optional<int64_t> start, std:
     }
     return x;
   };
-  int64_t a = adjust(start, true), b = adjust(stop, false);
+  first = adjust(start, true);
+  last = adjust(stop, false);
+}
+
+std::vector<int64_t> slice_indexes(int64_t n, std::optional<int64_t> start, std::optional<int64_t> stop,
+                                   int64_t step) {
+  int64_t a, b;
+  adjust_slice(n, start, stop, step, a, b);
   std::vector<int64_t> out;
   if (step > 0) {
     for (int64_t i = a; i < b; i += step) out.push_back(i);

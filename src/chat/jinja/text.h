@@ -57,6 +57,9 @@ std::string escape_html(std::string_view s);
 /// Code-point slice s[start:stop:step] with Python's clamping; std::nullopt is an omitted bound.
 std::string slice(std::string_view s, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step);
 
+/// PySlice_AdjustIndices: the start and stop a slice of a length-n sequence resolves to.
+void adjust_slice(int64_t n, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step, int64_t& first,
+                  int64_t& last);
 /// Resolves Python slice bounds for a sequence of length n into a list of indexes.
 std::vector<int64_t> slice_indexes(int64_t n, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step);
 

@@ -245,6 +245,12 @@ std::string container_repr(const Value& v, int depth) {
       out.push_back(v.is_list() ? ']' : ')');
       if (v.tag() == Tag::DictKeys || v.tag() == Tag::DictValues || v.tag() == Tag::DictItems)
         return concat({type_name(v), "(", out, ")"});
+      if (v.is_range()) {
+        const ListData& r = list_data(v);
+        std::string s = concat({"range(", std::to_string(r.range_start), ", ", std::to_string(r.range_stop)});
+        if (r.range_step != 1) s += concat({", ", std::to_string(r.range_step)});
+        return s + ")";
+      }
       return out;
     }
     case Kind::Dict: {
@@ -349,6 +355,7 @@ std::string type_name(const Value& v) {
         case Tag::DictKeys: return "dict_keys";
         case Tag::DictValues: return "dict_values";
         case Tag::DictItems: return "dict_items";
+        case Tag::Range: return "range";
         default: return "list";
       }
     case Kind::Tuple: return v.tag() == Tag::GroupTuple ? "_GroupTuple" : "tuple";
@@ -379,6 +386,9 @@ bool equals(const Value& a, const Value& b) {
     case Kind::String: return a.str() == b.str();
     case Kind::List:
     case Kind::Tuple: {
+      // A list never equals a range or a dict view.
+      if (a.is_list() && (a.tag() == Tag::None) != (b.tag() == Tag::None)) return false;
+      if (a.is_list() && a.tag() != b.tag()) return false;
       const auto &x = a.items(), &y = b.items();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i)
@@ -407,7 +417,7 @@ bool ordered(const Value& a, const Value& b, Order op) {
     int c = a.str().compare(b.str());
     return apply_order(c < 0 ? -1 : c > 0 ? 1 : 0, op);
   }
-  if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+  if ((a.is_plain_list() && b.is_plain_list()) || (a.is_tuple() && b.is_tuple())) {
     const auto &x = a.items(), &y = b.items();
     size_t n = std::min(x.size(), y.size());
     for (size_t i = 0; i < n; ++i)
@@ -514,7 +524,21 @@ void check_depth(int depth) {
                                 std::to_string(kMaxValueDepth) + " levels)");
 }
 
+const ListData& list_data(const Value& v) { return *static_cast<const ListData*>(v.identity()); }
+
+Value range_value(int64_t start, int64_t stop, int64_t step) {
+  std::vector<Value> items;
+  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) items.push_back(Value::integer(i));
+  Value v = Value::list(std::move(items)).with_tag(Tag::Range);
+  auto& d = const_cast<ListData&>(list_data(v));
+  d.range_start = start;
+  d.range_stop = stop;
+  d.range_step = step;
+  return v;
+}
+
 Value deep_copy(const Value& v) {
+  if (v.is_range()) return v;  // immutable
   if (v.is_sequence_like()) {
     std::vector<Value> items;
     items.reserve(v.items().size());
@@ -557,6 +581,13 @@ std::string hash_key(const Value& v) {
       return buf;
     }
     case Kind::List:
+      if (v.is_range()) {  // ranges compare (and hash) as the sequences they are
+        const ListData& r = list_data(v);
+        size_t n = r.items.size();
+        return concat({"r", std::to_string(n), ",", n ? std::to_string(r.range_start) : "", ",",
+                       n > 1 ? std::to_string(r.range_step) : ""});
+      }
+      break;
     case Kind::Dict: break;
   }
   raise("TypeError", "unhashable type: '" + type_name(v) + "'");

@@ -36,11 +36,12 @@ enum class Kind : uint8_t { Undefined, None, Bool, Int, Float, String, List, Tup
 
 /// Python types that behave like one of the kinds but print or index
 /// differently: Markup strings, dict views (lists), groupby's tuples.
-enum class Tag : uint8_t { None, Markup, DictKeys, DictValues, DictItems, GroupTuple };
+enum class Tag : uint8_t { None, Markup, DictKeys, DictValues, DictItems, GroupTuple, Range };
 
 struct ListData {
   std::vector<Value> items;
   int depth = 1;  // nesting of containers (and chained objects) below, see value_depth
+  int64_t range_start = 0, range_stop = 0, range_step = 1;  // for Tag::Range
 };
 
 /// Containers may nest this deep; deeper raises RecursionError (Python's
@@ -90,6 +91,9 @@ class Value {
     return v;
   }
   bool is_list() const noexcept { return kind_ == Kind::List; }
+  /// A real list: not a dict view or a range.
+  bool is_plain_list() const noexcept { return kind_ == Kind::List && tag_ == Tag::None; }
+  bool is_range() const noexcept { return kind_ == Kind::List && tag_ == Tag::Range; }
   bool is_tuple() const noexcept { return kind_ == Kind::Tuple; }
   bool is_sequence_like() const noexcept { return kind_ == Kind::List || kind_ == Kind::Tuple; }
   bool is_dict() const noexcept { return kind_ == Kind::Dict; }
@@ -211,6 +215,9 @@ std::vector<Value> iterate(const Value& v);
 std::string hash_key(const Value& v);
 /// A copy with new lists and dicts all the way down.
 Value deep_copy(const Value& v);
+/// Python's range(start, stop, step) (step != 0): prints as range(…), indexes and iterates like a list.
+Value range_value(int64_t start, int64_t stop, int64_t step);
+const ListData& list_data(const Value& v);
 /// 1 for scalars; 1 + the deepest item for containers and for objects that
 /// hold values they chain to (generators, bound methods).
 int value_depth(const Value& v);

@@ -393,6 +393,16 @@ CASES = [
     "{{ ['a', 1]|map('upper')|first }}",
     "{{ [1]|select('nosuch')|list }}",
     "{{ []|select('nosuch')|list }}",
+    '{{ range(4) }}{{ range(1, 7, 2) }}{{ range(4)[1:] }}{{ range(4)[::-1] }}{{ range(5, 0) }}{{ range(3) == [0, 1, 2] }}{{ range(3) == range(3) }}{{ range(3).start }}{{ range(3).count(1) }}{{ [range(1, 3), 1]|unique|list }}',
+    '{{ range(3) + [1] }}',
+    '{{ [1] + range(3) }}',
+    '{{ range(3)|tojson }}',
+    '{% for i in [1] %}{% break %}{% else %}E{% endfor %}|{% for i in [1, 2] %}{% continue %}{% else %}E{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% continue %}{% endif %}{% else %}E{% endfor %}',
+    '{% for i in [1, 2, 3, 4] %}{{ i }}{{ loop|list|length }}{{ loop.index }}{% endfor %}',
+    "{{ '{:>3}'.format(x) }}",
+    "{{ '{}'.format(x) }}|",
+    '{{ x|xmlattr }}',
+    '{{ x|filesizeformat }}',
 ]
 
 CHATML = (r"{% for message in messages %}"
