@@ -88,8 +88,7 @@ enum class StmtKind : uint8_t {
   CallBlock,    // {% call(params) expr %}: macro is the caller
   FilterBlock,  // expr (a Filter chain with a null input) over body
   With,         // targets = values, then body
-  Scope,        // body in a new scope ({% block %})
-  Inline,       // body in the same scope ({% generation %})
+  Scope,        // body in a new scope ({% block %}, {% generation %})
   Break,
   Continue,
   Fail,         // raises TypeError(text) when run (include/import/extends without a loader)

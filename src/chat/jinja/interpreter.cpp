@@ -189,7 +189,6 @@ Interpreter::Flow Interpreter::exec_inner(const Stmt& s, const FramePtr& frame) 
       (void)f;
       return Flow::Normal;
     }
-    case StmtKind::Inline: return exec_body(s.body, frame);
     case StmtKind::Break: return Flow::Break;
     case StmtKind::Continue: return Flow::Continue;
     case StmtKind::Fail: raise("TypeError", s.text);

@@ -149,12 +149,30 @@ Value call_str_method(Interpreter& in, const Value& self_value, const std::strin
     return parts_list(text::splitlines(self, truthy(a[0])));
   }
   if (name == "startswith" || name == "endswith") return starts_or_ends(self, args, name == "endswith");
-  if (name == "upper") return positional({}), keep_markup(text::upper(self));
-  if (name == "lower") return positional({}), keep_markup(text::lower(self));
-  if (name == "title") return positional({}), keep_markup(text::title(self));
-  if (name == "capitalize") return positional({}), keep_markup(text::capitalize(self));
-  if (name == "swapcase") return positional({}), keep_markup(text::swapcase(self));
-  if (name == "casefold") return positional({}), keep_markup(text::casefold(self));
+  if (name == "upper") {
+    positional({});
+    return keep_markup(text::upper(self));
+  }
+  if (name == "lower") {
+    positional({});
+    return keep_markup(text::lower(self));
+  }
+  if (name == "title") {
+    positional({});
+    return keep_markup(text::title(self));
+  }
+  if (name == "capitalize") {
+    positional({});
+    return keep_markup(text::capitalize(self));
+  }
+  if (name == "swapcase") {
+    positional({});
+    return keep_markup(text::swapcase(self));
+  }
+  if (name == "casefold") {
+    positional({});
+    return keep_markup(text::casefold(self));
+  }
   if (name == "replace") {
     auto a = positional({{"old", Value(), true}, {"new", Value(), true}, {"count", Value::integer(-1)}});
     const std::string& old = expect_str(a[0], "replace() argument 1");
@@ -298,9 +316,18 @@ Value call_dict_method(Interpreter&, const Value& self, const std::string& name,
     }
     return Value::list(std::move(out)).with_tag(tag);
   };
-  if (name == "items") return bind_args(name, args, {}), view(Tag::DictItems);
-  if (name == "keys") return bind_args(name, args, {}), view(Tag::DictKeys);
-  if (name == "values") return bind_args(name, args, {}), view(Tag::DictValues);
+  if (name == "items") {
+    bind_args(name, args, {});
+    return view(Tag::DictItems);
+  }
+  if (name == "keys") {
+    bind_args(name, args, {});
+    return view(Tag::DictKeys);
+  }
+  if (name == "values") {
+    bind_args(name, args, {});
+    return view(Tag::DictValues);
+  }
   if (name == "get") {
     auto a = bind_args(name, args, {{"key", Value(), true}, {"default", Value::none()}});
     const Value* v = d.find(a[0]);

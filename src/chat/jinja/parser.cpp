@@ -692,7 +692,7 @@ class Parser {
         e->a = make(ExprKind::Name, line);
         e->a->name = t.text;
         e->name = attr.text;
-        e->soft = true;  // an NSRef
+        e->soft = true;  // marks an NSRef (namespace.attr as an assignment target)
       } else {
         e->kind = ExprKind::Name;
         e->name = t.text;

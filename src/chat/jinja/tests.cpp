@@ -17,18 +17,54 @@ Value one_arg(const char* fn, const char* param, Args& args) {
   return bind_args(fn, args, {{param, Value(), true}})[0];
 }
 
-bool test_defined(Interpreter&, const Value& v, Args& a) { return no_args("test_defined", a), !v.is_undefined(); }
-bool test_undefined(Interpreter&, const Value& v, Args& a) { return no_args("test_undefined", a), v.is_undefined(); }
-bool test_none(Interpreter&, const Value& v, Args& a) { return no_args("test_none", a), v.is_none(); }
-bool test_boolean(Interpreter&, const Value& v, Args& a) { return no_args("test_boolean", a), v.is_bool(); }
-bool test_false(Interpreter&, const Value& v, Args& a) { return no_args("test_false", a), v.is_bool() && !v.as_bool(); }
-bool test_true(Interpreter&, const Value& v, Args& a) { return no_args("test_true", a), v.is_bool() && v.as_bool(); }
-bool test_integer(Interpreter&, const Value& v, Args& a) { return no_args("test_integer", a), v.is_int(); }
-bool test_float(Interpreter&, const Value& v, Args& a) { return no_args("test_float", a), v.is_float(); }
-bool test_number(Interpreter&, const Value& v, Args& a) { return no_args("test_number", a), v.is_number(); }
-bool test_string(Interpreter&, const Value& v, Args& a) { return no_args("test_string", a), v.is_string(); }
-bool test_mapping(Interpreter&, const Value& v, Args& a) { return no_args("test_mapping", a), v.is_dict(); }
-bool test_escaped(Interpreter&, const Value& v, Args& a) { return no_args("test_escaped", a), v.is_markup(); }
+bool test_defined(Interpreter&, const Value& v, Args& a) {
+  no_args("test_defined", a);
+  return !v.is_undefined();
+}
+bool test_undefined(Interpreter&, const Value& v, Args& a) {
+  no_args("test_undefined", a);
+  return v.is_undefined();
+}
+bool test_none(Interpreter&, const Value& v, Args& a) {
+  no_args("test_none", a);
+  return v.is_none();
+}
+bool test_boolean(Interpreter&, const Value& v, Args& a) {
+  no_args("test_boolean", a);
+  return v.is_bool();
+}
+bool test_false(Interpreter&, const Value& v, Args& a) {
+  no_args("test_false", a);
+  return v.is_bool() && !v.as_bool();
+}
+bool test_true(Interpreter&, const Value& v, Args& a) {
+  no_args("test_true", a);
+  return v.is_bool() && v.as_bool();
+}
+bool test_integer(Interpreter&, const Value& v, Args& a) {
+  no_args("test_integer", a);
+  return v.is_int();
+}
+bool test_float(Interpreter&, const Value& v, Args& a) {
+  no_args("test_float", a);
+  return v.is_float();
+}
+bool test_number(Interpreter&, const Value& v, Args& a) {
+  no_args("test_number", a);
+  return v.is_number();
+}
+bool test_string(Interpreter&, const Value& v, Args& a) {
+  no_args("test_string", a);
+  return v.is_string();
+}
+bool test_mapping(Interpreter&, const Value& v, Args& a) {
+  no_args("test_mapping", a);
+  return v.is_dict();
+}
+bool test_escaped(Interpreter&, const Value& v, Args& a) {
+  no_args("test_escaped", a);
+  return v.is_markup();
+}
 
 bool test_lower(Interpreter&, const Value& v, Args& a) {
   no_args("test_lower", a);
