@@ -354,8 +354,12 @@ TEST_CASE("gemma3: the top-20 logits at the last prompt position are close to ll
     MESSAGE(prompt.size() << "-token prompt: top-20 logits within " << worst << " of llama.cpp's (" << worst / ref_std
                           << " x std " << ref_std << "), ember's std " << stddev(got));
     // llama.cpp itself moves these logits by up to 0.17 x std between its
-    // batched prompt and the prompt fed one token at a time.
-    CHECK(worst / ref_std < 0.25);
+    // batched prompt and the prompt fed one token at a time, and rounding alone
+    // moves ember's as far: on the 670-token prompt (beyond the 512-token
+    // window) the scalar kernels give 0.21, AVX2 0.14 (-O3) to 0.26 (-O2 with
+    // sanitizers, where GCC fuses other multiply-adds), AVX-512 0.18 to 0.32.
+    // The limit sits above that spread; the greedy tests below check the text.
+    CHECK(worst / ref_std < 0.4);
     CHECK(argmax(got) == ids[0]);
   }
 }
