@@ -15,6 +15,7 @@
 
 #include "ember.h"
 #include "ember/error.h"
+#include "ember/generate.h"
 #include "ember/model.h"
 #include "ember/session.h"
 
@@ -112,5 +113,14 @@ ember_status write_tokens(const std::vector<int32_t>& tokens, ember_token* buf, 
 
 /// The C++ model behind a handle (after a NULL check).
 const Model& model_of(const ember_model* m, const char* fn);
+
+/// The caller's ember_generate_params (NULL: defaults) as GenerateParams, with
+/// its piece callback in on_piece; throws ember::Error naming a bad field.
+GenerateParams read_generate_params(const ember_generate_params* params, ember_session& h, const char* fn,
+                                    OnPiece& on_piece);
+/// Throws for a stats struct whose struct_size was not set.
+void check_stats(const ember_generate_stats* stats, const char* fn);
+/// Fills *stats (if given) from a finished generation, up to its struct_size.
+void write_stats(const GenerateResult& r, ember_generate_stats* stats) noexcept;
 
 }  // namespace ember::capi

@@ -230,10 +230,14 @@ EMBER_API ember_status ember_session_n_outputs(const ember_session* session, int
 EMBER_API ember_status ember_session_logits(const ember_session* session, int32_t i, const float** out,
                                             size_t* out_n);
 
-/* Mean-pooled last hidden state of tokens[0..n) into out[0..n_embd).
- * Not available yet: always EMBER_ERR_UNSUPPORTED (see docs/c-api.md). */
-EMBER_API ember_status ember_session_embed(ember_session* session, const ember_token* tokens, size_t n, float* out,
-                                           size_t out_size, size_t* out_n);
+/* Embedding of tokens[0..n): the model's last hidden state (after its final
+ * norm) averaged over the tokens, scaled to unit length when normalize is
+ * true. Writes n_embd floats to out (out_size: floats out holds; *out_n gets
+ * n_embd, also when out is too small: EMBER_ERR_BUFFER_TOO_SMALL). Runs on
+ * sequence 0, which it empties before and after: a following generate starts
+ * from an empty cache. n must fit the context. */
+EMBER_API ember_status ember_session_embed(ember_session* session, const ember_token* tokens, size_t n,
+                                           bool normalize, float* out, size_t out_size, size_t* out_n);
 
 /* --- KV cache ------------------------------------------------------------- */
 
@@ -360,6 +364,59 @@ EMBER_API ember_status ember_render_chat_template_json(const char* tmpl, const c
 EMBER_API ember_status ember_model_apply_chat_template(const ember_model* model, const ember_chat_message* messages,
                                                        size_t n_messages, bool add_generation_prompt, char* buf,
                                                        size_t buf_size, size_t* out_len);
+
+/* --- chat ------------------------------------------------------------------ */
+
+/* A conversation over a session: messages are rendered with the model's chat
+ * template (or tmpl), generated from with the template's end-of-turn tokens as
+ * stops, and the reply is split into content and tool calls. Each turn reuses
+ * the KV cache for the prefix it shares with the previous one (sequence 0 of
+ * the session). Thread safety: like its session, one thread at a time; the
+ * session must outlive the chat. */
+typedef struct ember_chat ember_chat;
+
+/* tmpl: Jinja source, or NULL for the model's template (ChatML, with a warning
+ * in the log, when the file has none). A template that does not parse gives
+ * EMBER_ERR_INVALID_ARGUMENT naming its line. */
+EMBER_API ember_status ember_chat_create(ember_session* session, const char* tmpl, ember_chat** out_chat);
+EMBER_API void ember_chat_free(ember_chat* chat);
+/* true when the model has no chat template and ChatML is used instead. */
+EMBER_API ember_status ember_chat_uses_fallback_template(const ember_chat* chat, bool* out);
+
+/* The prompt text the template gives for messages_json (see
+ * ember_chat_generate_json), without generating. */
+EMBER_API ember_status ember_chat_render_json(const ember_chat* chat, const char* messages_json,
+                                             const char* tools_json, bool add_generation_prompt, char* buf,
+                                             size_t buf_size, size_t* out_len);
+
+/* One assistant turn after messages[0..n). params: sampling, n_predict, stop
+ * strings and on_piece streaming as for ember_session_generate (add_special
+ * and parse_special are decided by the chat); NULL for the defaults. The reply
+ * stays in the chat until its next turn: read it with ember_chat_reply_*. */
+EMBER_API ember_status ember_chat_generate(ember_chat* chat, const ember_chat_message* messages, size_t n_messages,
+                                           const ember_generate_params* params, ember_generate_stats* stats);
+/* The same with the messages as an OpenAI-style JSON array
+ * ([{"role": "user", "content": "..."}, {"role": "assistant", "tool_calls": [...]},
+ *   {"role": "tool", "tool_call_id": "...", "content": "..."}]) and tools_json
+ * an OpenAI "tools" array (NULL: no tools). With tools, the reply is parsed for
+ * tool calls (Hermes/Qwen <tool_call>, Llama 3.1 JSON, Mistral [TOOL_CALLS]);
+ * text that only looks like a call stays content. */
+EMBER_API ember_status ember_chat_generate_json(ember_chat* chat, const char* messages_json, const char* tools_json,
+                                                const ember_generate_params* params, ember_generate_stats* stats);
+
+/* The last reply's text (without tool calls). */
+EMBER_API ember_status ember_chat_reply_content(const ember_chat* chat, char* buf, size_t buf_size, size_t* out_len);
+/* "stop", "length", "tool_calls" or "cancelled" (static text; "" before the first turn). */
+EMBER_API const char* ember_chat_reply_finish_reason(const ember_chat* chat);
+EMBER_API ember_status ember_chat_reply_n_tool_calls(const ember_chat* chat, size_t* out);
+
+enum { EMBER_TOOL_CALL_ID = 0, EMBER_TOOL_CALL_NAME = 1, EMBER_TOOL_CALL_ARGUMENTS = 2 /* JSON object text */ };
+/* One field of the last reply's i-th tool call. */
+EMBER_API ember_status ember_chat_reply_tool_call(const ember_chat* chat, size_t i, int field, char* buf,
+                                                  size_t buf_size, size_t* out_len);
+/* The last reply as an OpenAI assistant message, ready to append to the
+ * messages of the next turn: {"role": "assistant", "content": ..., "tool_calls": [...]}. */
+EMBER_API ember_status ember_chat_reply_json(const ember_chat* chat, char* buf, size_t buf_size, size_t* out_len);
 
 #ifdef __cplusplus
 }

@@ -94,6 +94,50 @@ GenerateParams to_cpp(const ember_generate_params& p, ember_session& h, const ch
   return g;
 }
 
+}  // namespace
+
+namespace ember::capi {
+
+GenerateParams read_generate_params(const ember_generate_params* params, ember_session& h, const char* fn,
+                                    OnPiece& on_piece) {
+  const ember_generate_params p = read_params(params, generate_defaults(), fn, "params");
+  GenerateParams g = to_cpp(p, h, fn);
+  on_piece = {};
+  if (p.on_piece) {
+    const ember_piece_callback cb = p.on_piece;
+    void* ud = p.on_piece_user_data;
+    on_piece = [cb, ud](std::string_view piece) { return cb(piece.data(), piece.size(), ud) == 0; };
+  }
+  return g;
+}
+
+void check_stats(const ember_generate_stats* stats, const char* fn) {
+  if (stats && stats->struct_size < sizeof(size_t))
+    throw Error(ErrorKind::InvalidArgument, where(fn) + "stats->struct_size is " +
+                                                std::to_string(stats->struct_size) +
+                                                ": set it to sizeof(ember_generate_stats)");
+}
+
+void write_stats(const GenerateResult& r, ember_generate_stats* stats) noexcept {
+  if (!stats) return;
+  ember_generate_stats st{};
+  st.struct_size = stats->struct_size;
+  st.stop_reason = stop_code(r.stop_reason);
+  st.prompt_tokens = r.stats.prompt_tokens;
+  st.reused_tokens = r.stats.reused_tokens;
+  st.generated_tokens = r.stats.generated_tokens;
+  st.ttft_ms = r.stats.ttft_ms;
+  st.prefill_ms = r.stats.prefill_ms;
+  st.decode_ms = r.stats.decode_ms;
+  st.prefill_tok_s = r.stats.prefill_tok_s;
+  st.decode_tok_s = r.stats.decode_tok_s;
+  std::memcpy(static_cast<void*>(stats), &st, std::min(stats->struct_size, sizeof st));
+}
+
+}  // namespace ember::capi
+
+namespace {
+
 // Cuts text to at most max bytes without splitting a UTF-8 sequence.
 size_t utf8_cut(std::string_view text, size_t max) {
   if (text.size() <= max) return text.size();
@@ -112,19 +156,10 @@ ember_status run_generate(ember_session* session, const void* prompt, const embe
     if (!text && text_size > 0)
       throw Error(ErrorKind::InvalidArgument, where(fn) + "text is NULL but text_size is " + std::to_string(text_size));
     if (text_size > 0) text[0] = '\0';
-    if (stats && stats->struct_size < sizeof(size_t))
-      throw Error(ErrorKind::InvalidArgument,
-                  where(fn) + "stats->struct_size is " + std::to_string(stats->struct_size) +
-                      ": set it to sizeof(ember_generate_stats)");
+    check_stats(stats, fn);
     ember_session& h = *session;
-    const ember_generate_params p = read_params(params, generate_defaults(), fn, "params");
-    const GenerateParams g = to_cpp(p, h, fn);
     OnPiece on_piece;
-    if (p.on_piece) {
-      const ember_piece_callback cb = p.on_piece;
-      void* ud = p.on_piece_user_data;
-      on_piece = [cb, ud](std::string_view piece) { return cb(piece.data(), piece.size(), ud) == 0; };
-    }
+    const GenerateParams g = read_generate_params(params, h, fn, on_piece);
     GenerateResult r;
     try {
       r = run(h.session, g, on_piece);
@@ -135,20 +170,7 @@ ember_status run_generate(ember_session* session, const void* prompt, const embe
     }
     h.own_logits = false;  // the Session's rows are the generation's last step
 
-    if (stats) {
-      ember_generate_stats st{};
-      st.struct_size = stats->struct_size;
-      st.stop_reason = stop_code(r.stop_reason);
-      st.prompt_tokens = r.stats.prompt_tokens;
-      st.reused_tokens = r.stats.reused_tokens;
-      st.generated_tokens = r.stats.generated_tokens;
-      st.ttft_ms = r.stats.ttft_ms;
-      st.prefill_ms = r.stats.prefill_ms;
-      st.decode_ms = r.stats.decode_ms;
-      st.prefill_tok_s = r.stats.prefill_tok_s;
-      st.decode_tok_s = r.stats.decode_tok_s;
-      std::memcpy(static_cast<void*>(stats), &st, std::min(stats->struct_size, sizeof st));
-    }
+    write_stats(r, stats);
     if (out_text_len) *out_text_len = r.text.size();
     if (text_size == 0) return EMBER_OK;  // no buffer: the callback had the text
     const size_t n = utf8_cut(r.text, text_size - 1);

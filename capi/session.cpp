@@ -185,14 +185,23 @@ EMBER_API ember_status ember_session_logits(const ember_session* session, int32_
   });
 }
 
-EMBER_API ember_status ember_session_embed(ember_session* session, const ember_token* tokens, size_t n, float* out,
-                                           size_t out_size, size_t* out_n) {
+EMBER_API ember_status ember_session_embed(ember_session* session, const ember_token* tokens, size_t n,
+                                           bool normalize, float* out, size_t out_size, size_t* out_n) {
   const char* fn = "ember_session_embed";
   return guard(fn, [&]() -> ember_status {
-    session_of(session, fn);
+    ember_session& h = session_of(session, fn);
     if (out_n) *out_n = 0;
-    return fail(EMBER_ERR_UNSUPPORTED, fn,
-                where(fn) + "embeddings are not available yet: the C++ Session does not expose hidden states");
+    if (n > 0) require(tokens, fn, "tokens");
+    const std::vector<float> v = h.session.embed(std::span<const int32_t>(tokens, n), normalize);
+    h.own_logits = false;
+    h.n_logit_rows = 0;
+    if (out_n) *out_n = v.size();
+    if (!out || out_size < v.size())
+      return fail(EMBER_ERR_BUFFER_TOO_SMALL, fn,
+                  where(fn) + "out holds " + std::to_string(out_size) + " floats; the embedding has " +
+                      std::to_string(v.size()));
+    std::copy(v.begin(), v.end(), out);
+    return EMBER_OK;
   });
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ember/chat.h"
@@ -81,5 +82,14 @@ class ChatSession {
   std::string bos_text_, eos_text_;
   uint64_t n_turns_ = 0;  // seeds the ids of generated tool calls, so turns do not repeat ids
 };
+
+/// OpenAI-style messages ([{"role": "user", "content": "..."}, {"role": "assistant",
+/// "tool_calls": [...]}, {"role": "tool", "tool_call_id": "...", "content": "..."}]; content may
+/// be null or a list of text parts; "developer" is read as "system"). Throws
+/// ember::Error("[chat] messages[i].field: ...") naming what is wrong.
+std::vector<ChatMessage> chat_messages_from_json(std::string_view messages_json);
+
+/// The reply as an OpenAI assistant message: {"role": "assistant", "content": ..., "tool_calls": [...]}.
+std::string chat_reply_json(const ChatReply& reply);
 
 }  // namespace ember

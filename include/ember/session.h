@@ -88,6 +88,13 @@ class Session {
   /// for them; negative i counts from the end (-1: the last). Valid until the next decode().
   std::span<const float> logits(int i) const;
 
+  /// Embedding of tokens: the last hidden state (after the model's final
+  /// norm) averaged over the tokens, scaled to unit length when normalize is
+  /// set; n_embd floats. Runs on sequence 0, which it empties before and
+  /// after. Throws ember::Error for no tokens, more than n_ctx of them or an
+  /// invalid id.
+  std::vector<float> embed(std::span<const int32_t> tokens, bool normalize = true);
+
   /// Empties every sequence.
   void kv_clear();
   /// Drops positions [p0, p1) of seq (seq < 0: every sequence; p0 < 0: from 0; p1 < 0: to the end).

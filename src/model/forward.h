@@ -29,18 +29,26 @@ struct Workspace {
   void reserve(const ModelConfig& c, const KvCache& kv, int n_batch, int n_threads);
 };
 
+/// What a forward pass writes for each kept token.
+enum class Output : uint8_t {
+  Logits,  // n_vocab floats
+  Hidden,  // n_embd floats: the last hidden state after the final norm (embeddings)
+};
+
 struct ForwardContext {
   const Weights& w;
   const kernels::KernelTable& kt;
   ThreadPool& pool;
   KvCache& kv;
   Workspace& ws;
+  Output output = Output::Logits;
 };
 
 /// llama, qwen2, qwen3: pre-norm blocks of GQA attention (optional q/k/v biases,
 /// optional per-head QK RMSNorm) and a SwiGLU feed-forward.
-/// Writes the logits (n_vocab floats each) of the tokens with want set, in
-/// order, to `logits`. Every token's KV cell must already be marked used.
+/// Writes the logits (n_vocab floats each; with Output::Hidden the normed
+/// hidden states, n_embd floats each) of the tokens with want set, in order,
+/// to `logits`. Every token's KV cell must already be marked used.
 void forward_llama(ForwardContext& ctx, const Ubatch& ub, float* logits);
 
 /// gemma3: scaled embeddings, QK-normed GQA attention with sliding-window

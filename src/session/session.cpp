@@ -1,6 +1,7 @@
 #include "ember/session.h"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <string>
 
@@ -165,6 +166,62 @@ void Session::decode(const Batch& batch) {
     out_done += chunk_out;
   }
   s.n_outputs = n_out;
+}
+
+std::vector<float> Session::embed(std::span<const int32_t> tokens, bool normalize) {
+  State& s = *s_;
+  const ModelConfig& c = s.w.config;
+  const int64_t n_embd = c.n_embd;
+  if (tokens.empty()) throw Error(ErrorKind::InvalidArgument, "[session] embed: no tokens");
+  if (tokens.size() > size_t(s.params.n_ctx))
+    throw Error(ErrorKind::InvalidArgument, "[session] embed: " + std::to_string(tokens.size()) +
+                                                " tokens do not fit the context size " + std::to_string(s.params.n_ctx));
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
+      throw Error(ErrorKind::InvalidArgument, "[session] embed: token " + std::to_string(i) + " (id " +
+                                                  std::to_string(tokens[i]) + ") is out of range (n_vocab " +
+                                                  std::to_string(c.n_vocab) + ")");
+  // Every token is an output row here, and the rows are n_embd wide, not n_vocab.
+  const size_t rows = size_t(std::min<int64_t>(s.params.n_batch, int64_t(tokens.size())));
+  if (s.logits.size() < rows * size_t(n_embd)) s.logits.resize(rows * size_t(n_embd));
+  s.n_outputs = 0;
+
+  kv_remove(0);
+  model::ForwardContext ctx{s.w, s.kt, s.pool, s.kv, s.ws, model::Output::Hidden};
+  std::vector<double> sum(size_t(n_embd), 0.0);
+  try {
+    for (size_t b = 0; b < tokens.size(); b += size_t(s.params.n_batch)) {
+      const size_t e = std::min(tokens.size(), b + size_t(s.params.n_batch));
+      s.token.assign(tokens.begin() + std::ptrdiff_t(b), tokens.begin() + std::ptrdiff_t(e));
+      s.pos.clear();
+      for (size_t i = b; i < e; ++i) s.pos.push_back(int32_t(i));
+      s.seq.assign(e - b, 0);
+      s.want.assign(e - b, 1);
+      for (int32_t p : s.pos) s.kv.set_used(0, p, true);
+      const model::Ubatch ub{int(e - b), s.token.data(), s.pos.data(), s.seq.data(), s.want.data()};
+      s.w.arch->forward(ctx, ub, s.logits.data());
+      for (size_t r = 0; r < e - b; ++r) {
+        const float* row = s.logits.data() + r * size_t(n_embd);
+        for (int64_t j = 0; j < n_embd; ++j) sum[size_t(j)] += row[j];
+      }
+    }
+  } catch (...) {
+    kv_remove(0);
+    throw;
+  }
+  kv_remove(0);
+
+  // Mean pooling in double, then (optionally) unit length, as OpenAI's embeddings are.
+  std::vector<float> out(static_cast<size_t>(n_embd));
+  double norm2 = 0;
+  for (size_t j = 0; j < out.size(); ++j) {
+    const double v = sum[j] / double(tokens.size());
+    sum[j] = v;
+    norm2 += v * v;
+  }
+  const double scale = normalize && norm2 > 0 ? 1.0 / std::sqrt(norm2) : 1.0;
+  for (size_t j = 0; j < out.size(); ++j) out[j] = float(sum[j] * scale);
+  return out;
 }
 
 std::span<const float> Session::logits(int i) const {

@@ -378,10 +378,27 @@ static void test_logits_and_kv(const ember_model* m) {
   CHECK_OK(ember_session_kv_pos_max(s, 0, &pos));
   CHECK(pos == -1);
 
-  /* embeddings: not in the C++ API yet */
+  /* embeddings: llama.cpp's mean pooling gives 1.268087, -0.370515, ... for the prompt
+     (tests/data/reference/tiny_llama_embeddings.json); normalized: unit length */
   {
-    float emb[256];
-    CHECK_STATUS(ember_session_embed(s, kPromptTokens, 12, emb, 256, &n), EMBER_ERR_UNSUPPORTED, "hidden states");
+    float emb[256], unit[256];
+    size_t n_out = 0;
+    double norm2 = 0;
+    CHECK_OK(ember_session_embed(s, kPromptTokens, 12, false, emb, 256, &n_out));
+    CHECK(n_out == 256);
+    CHECK(fabs(emb[0] - 1.268087) < 2e-3 && fabs(emb[1] + 0.370515) < 2e-3);
+    CHECK_OK(ember_session_embed(s, kPromptTokens, 12, true, unit, 256, &n_out));
+    for (i = 0; i < 256; ++i) norm2 += (double)unit[i] * unit[i];
+    CHECK(fabs(norm2 - 1.0) < 1e-5);
+    CHECK_STATUS(ember_session_embed(s, kPromptTokens, 12, true, emb, 100, &n_out), EMBER_ERR_BUFFER_TOO_SMALL,
+                 "holds 100");
+    CHECK(n_out == 256);
+    CHECK_STATUS(ember_session_embed(s, kPromptTokens, 0, true, emb, 256, &n_out), EMBER_ERR_INVALID_ARGUMENT,
+                 "no tokens");
+    CHECK_STATUS(ember_session_embed(s, NULL, 3, true, emb, 256, &n_out), EMBER_ERR_INVALID_ARGUMENT,
+                 "tokens is NULL");
+    CHECK_OK(ember_session_kv_pos_max(s, 0, &pos));
+    CHECK(pos == -1); /* sequence 0 is left empty */
   }
   free(saved);
   ember_session_free(one);
@@ -741,6 +758,79 @@ static void test_chat_templates(const ember_model* m) {
                "model is NULL");
 }
 
+static void test_chat(const ember_model* m) {
+  ember_session* s = new_session(m, 256, 512, 2);
+  ember_chat* chat = NULL;
+  ember_generate_params gp = greedy(6);
+  ember_generate_stats st;
+  ember_chat_message msg;
+  char prompt[512], text[512], reply[512];
+  size_t len = 0, n_calls = 9;
+  bool fallback = false;
+  g_test = "chat";
+  CHECK_OK(ember_chat_create(s, NULL, &chat));
+  CHECK_OK(ember_chat_uses_fallback_template(chat, &fallback));
+  CHECK(fallback); /* the tiny model has no template: ChatML */
+  CHECK(strcmp(ember_chat_reply_finish_reason(chat), "") == 0);
+  CHECK_STATUS(ember_chat_reply_content(chat, reply, sizeof reply, &len), EMBER_ERR_INVALID_ARGUMENT, "no reply");
+
+  /* A turn is the templated prompt generated from with special tokens parsed. */
+  msg.role = "user";
+  msg.content = "Hi!";
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  CHECK_OK(ember_chat_generate(chat, &msg, 1, &gp, &st));
+  CHECK_OK(ember_chat_reply_content(chat, reply, sizeof reply, &len));
+  CHECK(len == strlen(reply) && st.generated_tokens > 0);
+  CHECK_OK(ember_chat_reply_n_tool_calls(chat, &n_calls));
+  CHECK(n_calls == 0);
+  CHECK(strcmp(ember_chat_reply_finish_reason(chat), "length") == 0 ||
+        strcmp(ember_chat_reply_finish_reason(chat), "stop") == 0);
+  {
+    ember_session* plain = new_session(m, 256, 512, 2);
+    CHECK_OK(ember_model_apply_chat_template(m, &msg, 1, true, prompt, sizeof prompt, &len));
+    /* ChatML does not write BOS, so the vocabulary adds it */
+    gp.parse_special = true;
+    gp.add_special = true;
+    CHECK_OK(ember_session_generate(plain, prompt, len, &gp, text, sizeof text, NULL, NULL));
+    CHECK(strncmp(text, reply, strlen(reply)) == 0); /* the reply may drop trailing whitespace */
+    ember_session_free(plain);
+  }
+
+  /* The same conversation as JSON, plus the reply as the next turn's assistant message:
+     the second turn reuses the first turn's prompt from the KV cache. */
+  CHECK_OK(ember_chat_generate_json(chat, "[{\"role\": \"user\", \"content\": \"Hi!\"}]", NULL, &gp, &st));
+  CHECK_OK(ember_chat_reply_content(chat, text, sizeof text, &len));
+  CHECK(strcmp(text, reply) == 0);
+  CHECK(st.reused_tokens > 0);
+  CHECK_OK(ember_chat_reply_json(chat, text, sizeof text, &len));
+  CHECK(strncmp(text, "{\"role\":\"assistant\",\"content\":\"", 31) == 0);
+  CHECK_OK(ember_chat_render_json(chat, "[{\"role\": \"user\", \"content\": \"Hi!\"}]", NULL, true, text,
+                                  sizeof text, &len));
+  CHECK(strcmp(text, prompt) == 0);
+
+  /* Bad input names the place; the chat stays usable. */
+  CHECK_STATUS(ember_chat_generate_json(chat, "[{\"role\": 3}]", NULL, &gp, NULL), EMBER_ERR_INVALID_ARGUMENT,
+               "messages[0].role");
+  CHECK_STATUS(ember_chat_generate_json(chat, "{not json", NULL, &gp, NULL), EMBER_ERR_INVALID_ARGUMENT, "JSON");
+  CHECK_STATUS(ember_chat_generate_json(chat, "[{\"role\": \"user\", \"content\": \"x\"}]", "[{\"type\"", &gp, NULL),
+               EMBER_ERR_INVALID_ARGUMENT, "tools");
+  CHECK_STATUS(ember_chat_generate(chat, NULL, 1, &gp, NULL), EMBER_ERR_INVALID_ARGUMENT, "messages is NULL");
+  CHECK_STATUS(ember_chat_generate(chat, &msg, 0, &gp, NULL), EMBER_ERR_INVALID_ARGUMENT, "no messages");
+  CHECK_STATUS(ember_chat_reply_tool_call(chat, 0, EMBER_TOOL_CALL_NAME, text, sizeof text, &len),
+               EMBER_ERR_INVALID_ARGUMENT, NULL);
+  ember_chat_free(chat);
+  CHECK_STATUS(ember_chat_create(s, "{% for %}", &chat), EMBER_ERR_INVALID_ARGUMENT, "[jinja] line 1");
+  CHECK(chat == NULL);
+  CHECK_OK(ember_chat_create(s, NULL, &chat));
+  CHECK_OK(ember_chat_generate(chat, &msg, 1, &gp, NULL));
+  CHECK_OK(ember_chat_reply_content(chat, text, sizeof text, &len));
+  CHECK(strcmp(text, reply) == 0);
+  ember_chat_free(chat);
+  ember_chat_free(NULL);
+  ember_session_free(s);
+}
+
 static void test_session_outlives_model(void) {
   ember_model* m = load_tiny();
   ember_session* s = new_session(m, 64, 512, 1);
@@ -770,6 +860,7 @@ int main(void) {
   test_errors(m);
   test_logging_and_progress();
   test_chat_templates(m);
+  test_chat(m);
   test_session_outlives_model();
   ember_model_free(m);
   printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -193,7 +193,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "ember_session_decode": (ember_status, [session_p, _TOKENS, c_size_t, c_int32, c_int32, c_bool]),
     "ember_session_n_outputs": (ember_status, [session_p, _I32_P]),
     "ember_session_logits": (ember_status, [session_p, c_int32, POINTER(POINTER(c_float)), _SIZE_P]),
-    "ember_session_embed": (ember_status, [session_p, _TOKENS, c_size_t, POINTER(c_float), c_size_t, _SIZE_P]),
+    "ember_session_embed": (ember_status, [session_p, _TOKENS, c_size_t, c_bool, POINTER(c_float), c_size_t, _SIZE_P]),
     # KV cache
     "ember_session_kv_clear": (ember_status, [session_p]),
     "ember_session_kv_remove": (ember_status, [session_p, c_int32, c_int32, c_int32]),

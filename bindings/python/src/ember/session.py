@@ -637,12 +637,14 @@ class Session:
         finally:
             self._busy.release()
 
-    def embed(self, tokens: Union[str, Sequence[int]]) -> "np.ndarray":
-        """Mean-pooled last hidden state of tokens (or of a text, tokenized
-        with BOS): a float32 array of n_embd.
+    def embed(self, tokens: Union[str, Sequence[int]], normalize: bool = True) -> "np.ndarray":
+        """Embedding of tokens (or of a text, tokenized with BOS): the last
+        hidden state after the model's final norm, averaged over the tokens
+        and, with ``normalize``, scaled to unit length; a float32 array of
+        n_embd. Uses sequence 0 of the KV cache and leaves it empty.
 
         Raises:
-            ember.UnsupportedError: this libember cannot compute embeddings yet.
+            ember.InvalidArgumentError: no tokens, too many for the context, or a bad id.
         """
         import numpy as np
 
@@ -654,8 +656,10 @@ class Session:
             ids = (c_int32 * len(ids_list))(*ids_list)
             out_n = c_size_t(0)
             out_ptr = out.ctypes.data_as(POINTER(c_float))
-            _lib.check(_lib.lib().ember_session_embed(handle, ids, len(ids_list), out_ptr, n_embd, byref(out_n)))
-            return out[: out_n.value] if out_n.value and out_n.value < n_embd else out
+            _lib.check(
+                _lib.lib().ember_session_embed(handle, ids, len(ids_list), bool(normalize), out_ptr, n_embd, byref(out_n))
+            )
+            return out
         finally:
             self._busy.release()
 
