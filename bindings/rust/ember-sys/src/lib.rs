@@ -400,8 +400,11 @@ extern "C" {
     ) -> ember_status;
 
     // chat
-    pub fn ember_chat_create(session: *mut ember_session, tmpl: *const c_char, out_chat: *mut *mut ember_chat)
-        -> ember_status;
+    pub fn ember_chat_create(
+        session: *mut ember_session,
+        tmpl: *const c_char,
+        out_chat: *mut *mut ember_chat,
+    ) -> ember_status;
     pub fn ember_chat_free(chat: *mut ember_chat);
     pub fn ember_chat_uses_fallback_template(chat: *const ember_chat, out: *mut bool) -> ember_status;
     pub fn ember_chat_render_json(

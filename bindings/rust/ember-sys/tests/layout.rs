@@ -15,7 +15,8 @@ fn repo_root() -> PathBuf {
 }
 
 fn tiny_model() -> PathBuf {
-    let shared = std::env::var_os("EMBER_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"));
+    let shared =
+        std::env::var_os("EMBER_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"));
     shared.join("testdata/models/tiny-llama-f16.gguf")
 }
 
@@ -191,7 +192,16 @@ fn the_library_struct_sizes_equal_size_of_the_rust_structs() {
         *bytes.add(size_of::<ember_generate_params>()) = 1;
         let prompt = b"Hello";
         let gen = |params: *const ember_generate_params, stats: *mut ember_generate_stats| {
-            ember_session_generate(session, prompt.as_ptr().cast(), prompt.len(), params, ptr::null_mut(), 0, ptr::null_mut(), stats)
+            ember_session_generate(
+                session,
+                prompt.as_ptr().cast(),
+                prompt.len(),
+                params,
+                ptr::null_mut(),
+                0,
+                ptr::null_mut(),
+                stats,
+            )
         };
         assert_eq!(gen(buf.as_ptr().cast(), ptr::null_mut()), EMBER_ERR_UNSUPPORTED);
         *bytes.add(size_of::<ember_generate_params>()) = 0;

@@ -67,10 +67,7 @@ pub(crate) fn read_tokens(
 /// `what` when the text holds a NUL byte (C would cut it there).
 pub(crate) fn c_string(text: &str, place: &str, what: &str) -> Result<CString> {
     CString::new(text).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidArgument,
-            format!("[{place}] {what} contains a NUL byte at {}", e.nul_position()),
-        )
+        Error::new(ErrorKind::InvalidArgument, format!("[{place}] {what} contains a NUL byte at {}", e.nul_position()))
     })
 }
 

@@ -281,7 +281,12 @@ impl<S: BorrowMut<Session>> Chat<S> {
 
     /// The prompt text the template gives for `messages_json` (and
     /// `tools_json`, an OpenAI "tools" array), without generating.
-    pub fn render_json(&self, messages_json: &str, tools_json: Option<&str>, add_generation_prompt: bool) -> Result<String> {
+    pub fn render_json(
+        &self,
+        messages_json: &str,
+        tools_json: Option<&str>,
+        add_generation_prompt: bool,
+    ) -> Result<String> {
         const PLACE: &str = "ember::Chat::render_json";
         let msgs = c_string(messages_json, PLACE, "messages_json")?;
         let tools = tools_json.map(|t| c_string(t, PLACE, "tools_json")).transpose()?;

@@ -149,8 +149,9 @@ impl GenerateParams {
 fn library_defaults() -> sys::ember_generate_params {
     let mut p = std::mem::MaybeUninit::<sys::ember_generate_params>::zeroed();
     // SAFETY: p is writable for its size, which is what we pass.
-    let status =
-        unsafe { sys::ember_generate_default_params(p.as_mut_ptr(), std::mem::size_of::<sys::ember_generate_params>()) };
+    let status = unsafe {
+        sys::ember_generate_default_params(p.as_mut_ptr(), std::mem::size_of::<sys::ember_generate_params>())
+    };
     debug_assert_eq!(status, sys::EMBER_OK);
     // SAFETY: all-zero is a valid value of every field (NULL pointers, None callbacks).
     unsafe { p.assume_init() }
@@ -340,9 +341,12 @@ impl From<Prompt<'_>> for OwnedPrompt {
 /// ```
 #[derive(Default)]
 pub struct Callbacks<'a> {
-    pub(crate) on_piece: Option<Box<dyn FnMut(&str) -> bool + 'a>>,
-    pub(crate) on_prompt_progress: Option<Box<dyn FnMut(usize, usize) -> bool + 'a>>,
+    pub(crate) on_piece: Option<PieceFn<'a>>,
+    pub(crate) on_prompt_progress: Option<PromptProgressFn<'a>>,
 }
+
+type PieceFn<'a> = Box<dyn FnMut(&str) -> bool + 'a>;
+type PromptProgressFn<'a> = Box<dyn FnMut(usize, usize) -> bool + 'a>;
 
 impl<'a> Callbacks<'a> {
     /// No callbacks.
@@ -433,7 +437,13 @@ pub(crate) struct CallState<'a, 'b> {
 
 impl<'a, 'b> CallState<'a, 'b> {
     pub(crate) fn new(callbacks: &'b mut Callbacks<'a>, stop_requested: &'b AtomicBool, collect: bool) -> Self {
-        CallState { callbacks, decoder: Utf8Pieces::default(), collected: collect.then(Vec::new), stop_requested, panic: None }
+        CallState {
+            callbacks,
+            decoder: Utf8Pieces::default(),
+            collected: collect.then(Vec::new),
+            stop_requested,
+            panic: None,
+        }
     }
 
     /// Points `p`'s callbacks at this state (which must outlive the C call).

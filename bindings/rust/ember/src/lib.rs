@@ -21,6 +21,19 @@
 //! a [`Session`] is `Send` but not `Sync` (one thread at a time: make one per
 //! thread). A [`CancelHandle`] stops a session's running call from any thread.
 //!
+//! ```compile_fail
+//! fn shared_between_threads<T: Sync>() {}
+//! shared_between_threads::<ember::Session>(); // a Session is not Sync
+//! ```
+//!
+//! ```compile_fail
+//! # fn f(session: &mut ember::Session) -> ember::Result<()> {
+//! let stream = session.stream("Hi", &ember::GenerateParams::greedy())?;
+//! session.kv_clear()?; // the stream borrows the session until it is dropped
+//! drop(stream);
+//! # Ok(()) }
+//! ```
+//!
 //! Errors: every fallible call returns [`Result`], whose [`Error`] carries the
 //! status kind ([`ErrorKind`]) and the library's message (`ember_last_error()`).
 //!
@@ -45,7 +58,7 @@ pub use chat::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use generate::{Callbacks, GenerateParams, GenerateStats, Generation, Prompt, StopReason};
-pub use log::{set_log_callback, set_log_level, LogLevel};
+pub use log::{set_log_callback, set_log_level, LogFn, LogLevel};
 pub use model::{Model, ModelParams};
 pub use session::{CancelHandle, KvType, Logits, Session, SessionParams};
 pub use stream::Stream;

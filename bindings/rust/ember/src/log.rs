@@ -45,6 +45,9 @@ impl LogLevel {
     }
 }
 
+/// A log sink: called with each message's level and text.
+pub type LogFn = Box<dyn Fn(LogLevel, &str) + Send + Sync>;
+
 type Sink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
 /// The installed sink. The library's log is process-wide, so its Rust side is too.
@@ -63,7 +66,7 @@ unsafe extern "C" fn log_trampoline(level: c_int, msg: *const c_char, _user_data
 /// Routes the library's log messages to `sink` (from any thread, one call at
 /// a time); `None` restores the default (warnings and errors to stderr).
 /// The sink must not call `set_log_callback`.
-pub fn set_log_callback(sink: Option<Box<dyn Fn(LogLevel, &str) + Send + Sync>>) -> Result<()> {
+pub fn set_log_callback(sink: Option<LogFn>) -> Result<()> {
     let installed = sink.is_some();
     *SINK.lock().unwrap_or_else(|e| e.into_inner()) = sink.map(Sink::from);
     let callback: sys::ember_log_callback = if installed { Some(log_trampoline) } else { None };

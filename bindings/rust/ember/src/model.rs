@@ -61,7 +61,8 @@ impl ModelParams {
     fn library_defaults() -> sys::ember_model_params {
         let mut p = std::mem::MaybeUninit::<sys::ember_model_params>::zeroed();
         // SAFETY: p is writable for its size, which is what we pass.
-        let status = unsafe { sys::ember_model_default_params(p.as_mut_ptr(), std::mem::size_of::<sys::ember_model_params>()) };
+        let status =
+            unsafe { sys::ember_model_default_params(p.as_mut_ptr(), std::mem::size_of::<sys::ember_model_params>()) };
         debug_assert_eq!(status, sys::EMBER_OK);
         // SAFETY: the library filled every field (or left the zeroes, which are valid too).
         unsafe { p.assume_init() }
@@ -310,7 +311,9 @@ impl Model {
         // space prefix: this first guess is nearly always enough.
         read_tokens(text.len() + 8, |buf, cap, out| {
             // SAFETY: text lives through the call; buf holds cap tokens (NULL when 0).
-            unsafe { sys::ember_tokenize(m, text.as_ptr().cast(), text.len(), add_special, parse_special, buf, cap, out) }
+            unsafe {
+                sys::ember_tokenize(m, text.as_ptr().cast(), text.len(), add_special, parse_special, buf, cap, out)
+            }
         })
     }
 
@@ -358,7 +361,9 @@ impl Model {
         let m = self.raw.as_ptr();
         read_text(4096, |b, n, out| {
             // SAFETY: raw (and the strings it points to, in _keep) live through the call.
-            unsafe { sys::ember_model_apply_chat_template(m, raw.as_ptr(), raw.len(), add_generation_prompt, b, n, out) }
+            unsafe {
+                sys::ember_model_apply_chat_template(m, raw.as_ptr(), raw.len(), add_generation_prompt, b, n, out)
+            }
         })
     }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 
 use ember_sys as sys;
 
-use crate::buffers::{to_i32, read_value};
+use crate::buffers::{read_value, to_i32};
 use crate::error::{check, Error, ErrorKind, Result};
 use crate::generate::{CallState, Callbacks, GenerateParams, GenerateStats, Generation, Prompt, RawGenerateParams};
 use crate::model::Model;
@@ -203,11 +203,7 @@ pub struct Logits {
 impl Logits {
     /// Rows (tokens).
     pub fn n_rows(&self) -> usize {
-        if self.n_vocab == 0 {
-            0
-        } else {
-            self.data.len() / self.n_vocab
-        }
+        self.data.len().checked_div(self.n_vocab).unwrap_or(0)
     }
 
     /// Width of a row.

@@ -49,7 +49,8 @@ impl<'s> Stream<'s> {
             .name("ember-stream".into())
             .spawn(move || {
                 let pieces = tx.clone();
-                let mut callbacks = Callbacks::new().on_piece(move |piece| pieces.send(Event::Piece(piece.to_owned())).is_ok());
+                let mut callbacks =
+                    Callbacks::new().on_piece(move |piece| pieces.send(Event::Piece(piece.to_owned())).is_ok());
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                     run_generation(&guard, prompt.as_prompt(), raw, &mut callbacks, false)
                 }));
@@ -62,7 +63,10 @@ impl<'s> Stream<'s> {
                 });
             })
             .map_err(|e| {
-                Error::new(ErrorKind::OutOfMemory, format!("[ember::Session::stream] cannot start the worker thread: {e}"))
+                Error::new(
+                    ErrorKind::OutOfMemory,
+                    format!("[ember::Session::stream] cannot start the worker thread: {e}"),
+                )
             })?;
         Ok(Stream { rx: Some(rx), worker: Some(worker), inner, stats: None, _session: PhantomData })
     }
