@@ -224,3 +224,13 @@ fn a_panic_in_a_callback_stops_the_generation_and_propagates() {
     // the session is still usable
     assert_eq!(s.generate(e.prompt.as_str(), &canonical_params(&e)).unwrap().text, e.text);
 }
+
+#[test]
+fn a_leaked_stream_cannot_overlap_the_next_call() {
+    let e = expected();
+    let mut s = session(256);
+    let stream = s.stream(e.prompt.as_str(), &canonical_params(&e).with_n_predict(40)).unwrap();
+    std::mem::forget(stream); // its worker keeps running with the session's busy flag
+    let g = s.generate(e.prompt.as_str(), &canonical_params(&e)).unwrap(); // waits for the worker
+    assert_eq!(g.text, e.text);
+}
