@@ -223,7 +223,7 @@ public final class Model: Sendable {
     /// Safe from any number of threads at once; for successive calls that share
     /// a prefix (a chat), a ``Session`` reuses its KV cache instead.
     public func generate(prompt: String, params: GenerateParams = GenerateParams(),
-                         session options: Session.Options = Session.Options()) throws(EmberError) -> Generation {
+                         sessionOptions options: Session.Options = Session.Options()) throws(EmberError) -> Generation {
         try makeSession(options).generate(prompt: prompt, params: params)
     }
 }

@@ -101,9 +101,10 @@ struct GenerateTests {
     func streamTaskCancellation() async throws {
         let want = try expected()
         let model = try tiny()
-        let session = try model.makeSession()
+        // Would run to the full context (4096 positions, many seconds) if not cancelled.
+        let session = try model.makeSession(Session.Options(contextSize: 4096))
         var p = GenerateParams.greedy(maxTokens: -1)
-        p.ignoreEOS = true  // would run to the full context (1024 positions) if not cancelled
+        p.ignoreEOS = true
         let stream = session.stream(want.prompt, p)
         let (signal, signalled) = AsyncStream<Void>.makeStream()
         let consumer = Task {
@@ -128,7 +129,7 @@ struct GenerateTests {
         }
         let s = try #require(stats)
         #expect(s.stopReason == .cancelled)
-        #expect(s.generatedTokens < 1024 - want.prompt_tokens.count)
+        #expect(s.generatedTokens < 4096 - want.prompt_tokens.count)
         try session.kvClear()
         #expect(try session.generate(prompt: want.prompt, params: want.params).text == want.text)
     }
@@ -136,7 +137,7 @@ struct GenerateTests {
     @Test("leaving a stream early with break cancels it")
     func streamBreak() async throws {
         let want = try expected()
-        let session = try tiny().makeSession()
+        let session = try tiny().makeSession(Session.Options(contextSize: 4096))
         var p = GenerateParams.greedy(maxTokens: -1)
         p.ignoreEOS = true
         var n = 0
@@ -187,7 +188,7 @@ struct GenerateTests {
     @Test("a Canceller stops a generation from another thread")
     func cancellerFromAnotherThread() throws {
         let want = try expected()
-        let session = try tiny().makeSession()
+        let session = try tiny().makeSession(Session.Options(contextSize: 4096))
         let canceller = session.canceller
         let running = DispatchSemaphore(value: 0)
         var p = GenerateParams.greedy(maxTokens: -1)
@@ -204,7 +205,7 @@ struct GenerateTests {
         other.start()
         let gen = try session.generate(prompt: want.prompt, params: p)
         #expect(gen.stats.stopReason == .cancelled)
-        #expect(gen.stats.generatedTokens < 1024 - want.prompt_tokens.count)
+        #expect(gen.stats.generatedTokens < 4096 - want.prompt_tokens.count)
         canceller.cancel()  // nothing runs: forgotten
         #expect(try session.generate(prompt: want.prompt, params: want.params).text == want.text)
     }

@@ -66,7 +66,7 @@ struct ThreadTests {
             let ids = try model.tokenize(want.prompt)
             let arch = try model.metadata("general.architecture")
             let text = try model.generate(prompt: want.prompt, params: want.params,
-                                          session: Session.Options(contextSize: 64, threads: 1)).text
+                                          sessionOptions: Session.Options(contextSize: 64, threads: 1)).text
             return "\(ids)|\(arch ?? "")|\(text)"
         }
         #expect(Set(results).count == 1)
