@@ -50,6 +50,24 @@ GenerateParams greedy(int n) {
 
 }  // namespace
 
+TEST_CASE("generate: the canonical greedy text every binding checks (tests/data/bindings_expected.json)") {
+  std::ifstream f(EMBER_TEST_DATA_DIR "/bindings_expected.json");
+  REQUIRE(f.good());
+  const nlohmann::json want = nlohmann::json::parse(f);
+  const auto m = Model::load(EMBER_SHARED_DIR "/" + want["model"].get<std::string>());
+  Session s(m, {.n_ctx = 256, .n_threads = 2});
+  GenerateParams p = greedy(want["n_predict"].get<int>());
+  p.sampling.temperature = want["temperature"].get<float>();
+  p.add_special = want["add_special"].get<bool>();
+  p.parse_special = want["parse_special"].get<bool>();
+  const std::string prompt = want["prompt"].get<std::string>();
+  CHECK(m->tokenizer().encode(prompt, p.add_special, p.parse_special) ==
+        want["prompt_tokens"].get<std::vector<int32_t>>());
+  const GenerateResult r = s.generate(prompt, p);
+  CHECK(r.tokens == want["greedy_tokens"].get<std::vector<int32_t>>());
+  CHECK(r.text == want["text"].get<std::string>());
+}
+
 TEST_CASE("generate: SmolLM2 greedy text equals llama.cpp's up to its first close call (margin < 0.3)") {
   const auto m = smollm2_or_skip();
   if (!m) return;
