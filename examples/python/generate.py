@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import ember
 
@@ -39,24 +40,19 @@ def main() -> int:
 def run(args: argparse.Namespace) -> int:
     with ember.Model(args.model, n_threads=args.threads) as model, model.create_session() as session:
         print(model.description, file=sys.stderr)
-        prompt: str = args.prompt
-        extra = {}
-        if args.chat:
-            prompt = model.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True)
-            extra = {"parse_special": True, "add_special": False}
-        else:
-            print(prompt, end="", flush=True)
-        stream = session.generate(
-            prompt,
+        sampling: dict[str, Any] = dict(
             max_tokens=args.max_tokens,
             temperature=args.temperature,
             top_k=args.top_k,
             top_p=args.top_p,
             seed=args.seed,
             stop=args.stop,
-            stream=True,
-            **extra,
         )
+        if args.chat:  # the model's chat template, stopping at its end of turn
+            stream: ember.TextStream = session.chat([{"role": "user", "content": args.prompt}], stream=True, **sampling)
+        else:
+            print(args.prompt, end="", flush=True)
+            stream = session.generate(args.prompt, stream=True, **sampling)
         try:
             for piece in stream:
                 print(piece, end="", flush=True)

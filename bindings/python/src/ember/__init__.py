@@ -9,6 +9,11 @@ ctypes from the library bundled in this package::
         print(model.generate("Once upon a time", max_tokens=32, temperature=0))
         for piece in model.generate("Tell me a story", stream=True):
             print(piece, end="", flush=True)
+        print(model.embed("Once upon a time").shape)  # (n_embd,)
+
+        with model.create_chat() as chat:
+            reply = chat.send([{"role": "user", "content": "Hi!"}], max_tokens=64)
+            print(reply.content, reply.tool_calls, reply.finish_reason)
 
 Threads: one :class:`Model` may be shared by any number of threads; a
 :class:`Session` is used by one thread at a time (make one per thread).
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 from ._lib import lib as _load_library
 from ._lib import library_path
-from .chat import Message, render_chat_template
+from .chat import Chat, ChatReply, Message, render_chat_template
 from .errors import (
     BufferTooSmallError,
     CancelledError,
@@ -34,7 +39,7 @@ from .errors import (
 )
 from .log import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_NONE, LOG_WARN, set_log_callback, set_log_level
 from .model import Model
-from .session import GenerateStats, KvType, Session, StopReason
+from .session import GenerateStats, KvType, Session, StopReason, TextStream
 
 __version__ = "0.1.0"
 
@@ -58,6 +63,8 @@ def abi_version() -> int:
 __all__ = [
     "BufferTooSmallError",
     "CancelledError",
+    "Chat",
+    "ChatReply",
     "EmberError",
     "GenerateStats",
     "InternalError",
@@ -77,6 +84,7 @@ __all__ = [
     "OutOfMemoryError",
     "Session",
     "StopReason",
+    "TextStream",
     "UnsupportedError",
     "abi_version",
     "library_path",

@@ -59,10 +59,13 @@ STOP_CANCELLED = 4
 
 SEED_RANDOM = 0xFFFFFFFF
 
+TOOL_CALL_ID, TOOL_CALL_NAME, TOOL_CALL_ARGUMENTS = 0, 1, 2
+
 ember_status = c_int
 ember_token = c_int32
 model_p = c_void_p  # ember_model* (opaque)
 session_p = c_void_p  # ember_session* (opaque)
+chat_p = c_void_p  # ember_chat* (opaque)
 
 # --- callbacks ----------------------------------------------------------------
 
@@ -233,6 +236,24 @@ _OPTIONAL_SIGNATURES: dict[str, tuple[object, list[object]]] = {
         ember_status,
         [model_p, POINTER(ChatMessage), c_size_t, c_bool, c_char_p, c_size_t, _SIZE_P],
     ),
+    # chat (a conversation over a session)
+    "ember_chat_create": (ember_status, [session_p, c_char_p, POINTER(chat_p)]),
+    "ember_chat_free": (None, [chat_p]),
+    "ember_chat_uses_fallback_template": (ember_status, [chat_p, POINTER(c_bool)]),
+    "ember_chat_render_json": (ember_status, [chat_p, c_char_p, c_char_p, c_bool, c_char_p, c_size_t, _SIZE_P]),
+    "ember_chat_generate": (
+        ember_status,
+        [chat_p, POINTER(ChatMessage), c_size_t, POINTER(GenerateParams), POINTER(GenerateStatsC)],
+    ),
+    "ember_chat_generate_json": (
+        ember_status,
+        [chat_p, c_char_p, c_char_p, POINTER(GenerateParams), POINTER(GenerateStatsC)],
+    ),
+    "ember_chat_reply_content": (ember_status, [chat_p, c_char_p, c_size_t, _SIZE_P]),
+    "ember_chat_reply_finish_reason": (c_char_p, [chat_p]),
+    "ember_chat_reply_n_tool_calls": (ember_status, [chat_p, _SIZE_P]),
+    "ember_chat_reply_tool_call": (ember_status, [chat_p, c_size_t, c_int, c_char_p, c_size_t, _SIZE_P]),
+    "ember_chat_reply_json": (ember_status, [chat_p, c_char_p, c_size_t, _SIZE_P]),
 }
 
 # --- loading ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 from ctypes import byref, c_bool, c_int32, c_size_t, c_uint64
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, Optional, Sequence, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional, Sequence, Union, overload
 
 from . import _lib
 from .errors import NotFoundError
@@ -18,8 +18,8 @@ from .errors import NotFoundError
 if TYPE_CHECKING:
     import numpy as np
 
-    from .chat import Message
-    from .session import KvType, Session
+    from .chat import Chat, Message
+    from .session import KvType, Session, TextStream
 
 #: A load progress callback: called with 0..1; returning False cancels the load.
 ProgressFn = Callable[[float], Optional[bool]]
@@ -346,7 +346,7 @@ class Model:
         kv_type: "KvType" = ...,
         n_threads: int = ...,
         **kwargs: Any,
-    ) -> Iterator[str]: ...
+    ) -> TextStream: ...
 
     def generate(
         self,
@@ -364,7 +364,7 @@ class Model:
         kv_type: "KvType" = "f16",
         n_threads: int = 0,
         **kwargs: Any,
-    ) -> Union[str, Iterator[str]]:
+    ) -> Union[str, TextStream]:
         """Generates text after prompt in a fresh session that is freed afterwards.
 
         Safe to call from several threads at once on one Model. For several
@@ -392,7 +392,7 @@ class Model:
             pieces; leaving the iteration early (``break``) cancels the
             generation.
         """
-        from .session import Session, _GenerateArgs
+        from .session import Session, _GenerateArgs, _prompt_call
 
         args = _GenerateArgs.build(
             max_tokens=max_tokens,
@@ -408,11 +408,12 @@ class Model:
         ctx = 0 if n_ctx is None else n_ctx
         if n_ctx is None and not isinstance(prompt, (str, bytes)) and len(prompt) >= 4096:
             ctx = len(prompt) + (max_tokens if max_tokens and max_tokens > 0 else 0) + 1
+        call = _prompt_call(prompt)
         session = Session(self, n_ctx=ctx, kv_type=kv_type, n_threads=n_threads)
         if stream:
-            return session._stream(prompt, args, owns_session=True)
+            return session._stream(call, args, on_done=session.close)
         try:
-            return session._generate(prompt, args)
+            return session._generate(call, args)
         finally:
             session.close()
 
@@ -440,21 +441,100 @@ class Model:
 
         return apply_chat_template(self, messages, add_generation_prompt, tools)
 
+    def create_chat(
+        self, session: Optional["Session"] = None, template: Optional[str] = None, **session_args: Any
+    ) -> "Chat":
+        """A new :class:`ember.Chat`: a conversation with this model.
+
+        Args:
+            session: the :class:`ember.Session` to run on; None: a new one
+                (made with ``session_args``: n_ctx, kv_type, n_batch, n_threads)
+                that the chat owns and closes with itself.
+            template: Jinja chat template source; None: the model's own
+                (ChatML when the file has none, see ``Chat.uses_fallback_template``).
+
+        Raises:
+            ember.InvalidArgumentError: the template does not parse (the message names its line).
+        """
+        from .chat import Chat
+        from .session import Session
+
+        if session is not None:
+            if session_args:
+                raise TypeError(f"ember.Model.create_chat: {', '.join(session_args)} given with a session")
+            return Chat(session, template)
+        own = Session(self, **session_args)
+        try:
+            chat = Chat(own, template)
+        except BaseException:
+            own.close()
+            raise
+        chat._owns_session = True
+        return chat
+
+    @overload
+    def chat(
+        self,
+        messages: Sequence["Message"],
+        tools: Optional[Sequence[Mapping[str, Any]]] = ...,
+        stream: Literal[False] = ...,
+        n_ctx: Optional[int] = ...,
+        kv_type: "KvType" = ...,
+        n_threads: int = ...,
+        **kwargs: Any,
+    ) -> str: ...
+
+    @overload
+    def chat(
+        self,
+        messages: Sequence["Message"],
+        tools: Optional[Sequence[Mapping[str, Any]]] = ...,
+        *,
+        stream: Literal[True],
+        n_ctx: Optional[int] = ...,
+        kv_type: "KvType" = ...,
+        n_threads: int = ...,
+        **kwargs: Any,
+    ) -> TextStream: ...
+
     def chat(
         self,
         messages: Sequence["Message"],
         tools: Optional[Sequence[Mapping[str, Any]]] = None,
         stream: bool = False,
+        n_ctx: Optional[int] = None,
+        kv_type: "KvType" = "f16",
+        n_threads: int = 0,
         **kwargs: Any,
-    ) -> Union[str, Iterator[str]]:
-        """The assistant's reply to a conversation: :meth:`apply_chat_template`
-        then :meth:`generate` (same keyword arguments: max_tokens,
-        temperature, stop, stream, ...). Returns the text, or with
-        ``stream=True`` an iterator of pieces."""
-        prompt, special = _chat_prompt(self, messages, tools)
-        kwargs.setdefault("parse_special", True)
-        kwargs.setdefault("add_special", special)
-        return self.generate(prompt, stream=stream, **kwargs)  # type: ignore[call-overload,no-any-return]
+    ) -> Union[str, TextStream]:
+        """The assistant's reply to a conversation, in a fresh session and
+        :class:`ember.Chat` freed afterwards (for several turns, keep a Chat:
+        :meth:`create_chat`, which also reuses the KV cache between turns).
+
+        Args:
+            messages: OpenAI-style dicts (``{"role": "user", "content": "Hi"}``).
+            tools: OpenAI-style tool definitions, for templates that take them.
+            stream: return an iterator of the reply's pieces instead of its text.
+            n_ctx, kv_type, n_threads: the session's (see :meth:`generate`).
+            **kwargs: generation arguments (max_tokens, temperature, stop, seed, ...,
+                as for :meth:`ember.Session.generate`; add_special and
+                parse_special are decided by the chat and ignored).
+
+        Returns:
+            The reply's content (tool calls, if the model makes any, are not in
+            it: :meth:`ember.Chat.send` returns them), or its pieces.
+        """
+        chat = self.create_chat(n_ctx=0 if n_ctx is None else n_ctx, kv_type=kv_type, n_threads=n_threads)
+        if stream:
+            try:
+                return chat._stream_turn(messages, tools, kwargs, on_done=chat.close)
+            except BaseException:
+                chat.close()
+                raise
+        try:
+            return chat._reply_turn(messages, tools, kwargs).content
+        finally:
+            chat.close()
 
     def logits(self, tokens: Sequence[int], n_threads: int = 0) -> "np.ndarray":
         """Logits of every token of ``tokens`` evaluated from position 0 in a
@@ -464,12 +544,23 @@ class Model:
         with Session(self, n_ctx=max(len(tokens), 1) if len(tokens) > 4096 else 0, n_threads=n_threads) as s:
             return s.logits(tokens)
 
-    def embed(self, texts: Union[str, Sequence[str]], n_threads: int = 0) -> "np.ndarray":
-        """Embeddings (mean-pooled last hidden states) of one text, shape
-        ``[n_embd]``, or of a list of texts, shape ``[len(texts), n_embd]``.
+    def embed(self, texts: Union[str, Sequence[str]], normalize: bool = True, n_threads: int = 0) -> "np.ndarray":
+        """Embeddings of one text, a float32 array of shape ``[n_embd]``, or of
+        a list of texts, shape ``[len(texts), n_embd]``.
+
+        Each text is tokenized with BOS (as :meth:`tokenize` does); its
+        embedding is the model's last hidden state (after the final norm)
+        averaged over its tokens, as llama.cpp's mean pooling computes it. The
+        texts run one after another in a fresh session whose context fits the
+        longest (:meth:`ember.Session.embed` reuses a session of your own).
+
+        Args:
+            normalize: scale each vector to unit length (cosine similarity is
+                then a dot product); False gives the raw mean.
+            n_threads: 0: the model's default.
 
         Raises:
-            ember.UnsupportedError: this libember cannot compute embeddings yet.
+            ember.InvalidArgumentError: a token list the session refuses (see :meth:`ember.Session.embed`).
         """
         import numpy as np
 
@@ -480,10 +571,12 @@ class Model:
         token_lists = [self.tokenize(t) for t in items]
         longest = max((len(t) for t in token_lists), default=0)
         out = np.zeros((len(items), self.n_embd), dtype=np.float32)
-        with Session(self, n_ctx=longest + 1 if longest > 4096 else 0, n_threads=n_threads) as s:
+        if not items:
+            return out
+        fits_default = longest <= min(self.n_ctx_train, 4096)
+        with Session(self, n_ctx=0 if fits_default else longest, n_threads=n_threads) as s:
             for i, toks in enumerate(token_lists):
-                s.kv_clear()
-                out[i] = s.embed(toks)
+                out[i] = s.embed(toks, normalize=normalize)
         return out[0] if single else out
 
     # --- internals ----------------------------------------------------------------
@@ -497,14 +590,3 @@ class Model:
         out = c_int32(-1)
         _lib.check(fn(self._handle, byref(out)))
         return out.value
-
-
-
-def _chat_prompt(
-    model: Model, messages: Sequence["Message"], tools: Optional[Sequence[Mapping[str, Any]]]
-) -> tuple[str, bool]:
-    """The rendered conversation, and whether BOS/EOS should still be added
-    (not when the text already starts with the BOS token's text)."""
-    prompt = model.apply_chat_template(messages, add_generation_prompt=True, tools=tools)
-    bos = model.token_to_piece(model.token_bos, special=True).decode("utf-8", "replace") if model.token_bos >= 0 else ""
-    return prompt, not (bos and prompt.startswith(bos))

@@ -12,13 +12,14 @@ import codecs
 import ctypes
 import queue
 import threading
+import weakref
 from ctypes import POINTER, byref, c_char_p, c_float, c_int32, c_size_t
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
-    Iterator,
+    Generator,
     Literal,
     Mapping,
     Optional,
@@ -33,6 +34,7 @@ from .errors import InvalidArgumentError
 if TYPE_CHECKING:
     import numpy as np
 
+    from .chat import Chat
     from .model import Model
 
 #: Element type of the KV cache.
@@ -50,8 +52,15 @@ _STOP_REASONS: dict[int, StopReason] = {
 }
 
 Prompt = Union[str, bytes, Sequence[int]]
+#: The pieces of a streamed generation or chat turn; ``close()`` (or leaving a
+#: ``for`` loop over it) cancels the generation.
+TextStream = Generator[str, None, None]
 #: Called after each chunk of the prompt with (done, total) tokens; returning False stops the generation.
 PromptProgressFn = Callable[[int, int], Optional[bool]]
+
+#: One generating C call: ``call(session_handle, params_ref, stats_ref)`` runs
+#: ember_session_generate, ember_chat_generate_json, ... and returns its status.
+_GenerateCall = Callable[[int, Any, Any], int]
 
 _INT32_MAX = 2**31 - 1
 
@@ -102,6 +111,17 @@ def _int_arg(name: str, value: int, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise InvalidArgumentError(f"[ember.generate] {name} must be an integer in [{lo}, {hi}], got {value!r}")
     return value
+
+
+def _prompt_call(prompt: Prompt) -> _GenerateCall:
+    """The C call that generates after prompt (text or token ids)."""
+    lib = _lib.lib()
+    if isinstance(prompt, (str, bytes, bytearray)):
+        data = prompt.encode("utf-8") if isinstance(prompt, str) else bytes(prompt)
+        return lambda h, p, st: int(lib.ember_session_generate(h, data, len(data), p, None, 0, None, st))
+    ids = (c_int32 * len(prompt))(*prompt)
+    n = len(prompt)
+    return lambda h, p, st: int(lib.ember_session_generate_tokens(h, ids, n, p, None, 0, None, st))
 
 
 class _GenerateArgs:
@@ -198,6 +218,9 @@ class Session:
         self._handle: Optional[int] = None
         self._busy = threading.Lock()
         self._stop_requested = threading.Event()
+        # Chats over this session: freed before it (the library's chat must not outlive its session).
+        self._chats: "weakref.WeakSet[Chat]" = weakref.WeakSet()
+        self._default_chat: Optional["Chat"] = None
         self.model = model
         self.last_stats: Optional[GenerateStats] = None
         """Statistics of the last generate call (None before the first)."""
@@ -229,6 +252,9 @@ class Session:
             self.cancel()
             self._busy.acquire()  # the running call stops at its next token or chunk
         try:
+            for chat in list(self._chats):
+                chat._free_handle()
+            self._default_chat = None
             handle, self._handle = self._handle, None
             if handle is not None:
                 _lib.lib().ember_session_free(handle)
@@ -331,7 +357,7 @@ class Session:
         on_prompt_progress: Optional[PromptProgressFn] = ...,
         *,
         stream: Literal[True],
-    ) -> Iterator[str]: ...
+    ) -> TextStream: ...
 
     def generate(
         self,
@@ -354,7 +380,7 @@ class Session:
         ignore_eos: bool = False,
         on_prompt_progress: Optional[PromptProgressFn] = None,
         stream: bool = False,
-    ) -> Union[str, Iterator[str]]:
+    ) -> Union[str, TextStream]:
         """Generates text after prompt on sequence 0, reusing the longest
         prefix the KV cache already holds.
 
@@ -410,9 +436,29 @@ class Session:
             ignore_eos=ignore_eos,
             on_prompt_progress=on_prompt_progress,
         )
+        call = _prompt_call(prompt)
         if stream:
-            return self._stream(prompt, args)
-        return self._generate(prompt, args)
+            return self._stream(call, args)
+        return self._generate(call, args)
+
+    @overload
+    def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Optional[Sequence[Mapping[str, Any]]] = ...,
+        stream: Literal[False] = ...,
+        **kwargs: Any,
+    ) -> str: ...
+
+    @overload
+    def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Optional[Sequence[Mapping[str, Any]]] = ...,
+        *,
+        stream: Literal[True],
+        **kwargs: Any,
+    ) -> TextStream: ...
 
     def chat(
         self,
@@ -420,16 +466,32 @@ class Session:
         tools: Optional[Sequence[Mapping[str, Any]]] = None,
         stream: bool = False,
         **kwargs: Any,
-    ) -> Union[str, Iterator[str]]:
-        """The assistant's reply to a conversation in the model's chat
-        template (see :meth:`ember.Model.chat`). Resending the grown
-        conversation on the next turn reuses the KV cache of the earlier ones."""
-        from .model import _chat_prompt
+    ) -> Union[str, TextStream]:
+        """The assistant's reply to a conversation (OpenAI-style message
+        dicts) in the model's chat template, as text, or with ``stream=True``
+        an iterator of its pieces.
 
-        prompt, special = _chat_prompt(self.model, messages, tools)
-        kwargs.setdefault("parse_special", True)
-        kwargs.setdefault("add_special", special)
-        return self.generate(prompt, stream=stream, **kwargs)  # type: ignore[call-overload,no-any-return]
+        Runs on this session's own :class:`ember.Chat` (made on first use), so
+        resending the grown conversation on the next turn reuses the KV cache
+        of the earlier ones. The text is the reply's content: with ``tools``,
+        tool calls are taken out of it; use :meth:`ember.Chat.send` (or this
+        session's :attr:`default_chat`'s ``last_reply``) to read them.
+        **kwargs: the generation arguments of :meth:`generate` (``add_special``
+        and ``parse_special`` are decided by the chat and ignored).
+        """
+        chat = self.default_chat
+        if stream:
+            return chat._stream_turn(messages, tools, kwargs)
+        return chat._reply_turn(messages, tools, kwargs).content
+
+    @property
+    def default_chat(self) -> "Chat":
+        """The :class:`ember.Chat` that :meth:`chat` uses (the model's template), made on first use."""
+        from .chat import Chat
+
+        if self._default_chat is None or self._default_chat.closed:
+            self._default_chat = Chat(self)
+        return self._default_chat
 
     def _acquire(self) -> int:
         handle = self.handle
@@ -444,9 +506,11 @@ class Session:
         self._stop_requested.clear()
         return handle
 
-    def _run(self, handle: int, prompt: Prompt, args: _GenerateArgs, on_piece: Callable[[bytes], bool]) -> None:
-        """The C call, on the calling thread. on_piece returns False to stop.
-        Exceptions raised by the callbacks are re-raised after the call."""
+    def _run(self, handle: int, call: _GenerateCall, args: _GenerateArgs, on_piece: Callable[[bytes], bool]) -> None:
+        """One generating C call, on the calling thread, with args' parameters
+        and callbacks that feed on_piece (which returns False to stop).
+        Exceptions raised by the callbacks are re-raised after the call;
+        :attr:`last_stats` gets the call's figures."""
         raised: list[BaseException] = []
         user_progress = args.on_prompt_progress
         stop_requested = self._stop_requested
@@ -478,13 +542,7 @@ class Session:
         p.on_prompt_progress = c_progress
         stats = _lib.GenerateStatsC()
         stats.struct_size = ctypes.sizeof(stats)
-        lib = _lib.lib()
-        if isinstance(prompt, (str, bytes, bytearray)):
-            data = prompt.encode("utf-8") if isinstance(prompt, str) else bytes(prompt)
-            status = lib.ember_session_generate(handle, data, len(data), byref(p), None, 0, None, byref(stats))
-        else:
-            ids = (c_int32 * len(prompt))(*prompt)
-            status = lib.ember_session_generate_tokens(handle, ids, len(prompt), byref(p), None, 0, None, byref(stats))
+        status = call(handle, byref(p), byref(stats))
         if status != _lib.OK:
             err = _lib.make_error(status)
             if raised:
@@ -494,7 +552,9 @@ class Session:
         if raised:
             raise raised[0]
 
-    def _generate(self, prompt: Prompt, args: _GenerateArgs) -> str:
+    def _generate(self, call: _GenerateCall, args: _GenerateArgs, after: Optional[Callable[[], None]] = None) -> str:
+        """Runs call with the session held and returns the text of its pieces.
+        after: run next, still holding the session (a chat reads its reply)."""
         handle = self._acquire()
         try:
             pieces: list[bytes] = []
@@ -503,19 +563,31 @@ class Session:
                 pieces.append(b)
                 return True
 
-            self._run(handle, prompt, args, on_piece)
+            self._run(handle, call, args, on_piece)
+            if after is not None:
+                after()
             return b"".join(pieces).decode("utf-8", errors="replace")
         finally:
             self._busy.release()
 
-    def _stream(self, prompt: Prompt, args: _GenerateArgs, owns_session: bool = False) -> Iterator[str]:
-        """Pieces of a generation that runs on a worker thread.
+    def _stream(
+        self,
+        call: _GenerateCall,
+        args: _GenerateArgs,
+        after: Optional[Callable[[], None]] = None,
+        on_done: Optional[Callable[[], None]] = None,
+    ) -> TextStream:
+        """Pieces of a generation (call) that runs on a worker thread.
 
         A generator cannot yield from inside the C callback, so the C call
         runs on its own thread and hands each piece over a queue. Leaving the
         iteration early sets the stop request (every callback then returns
         non-zero) and cancels, then waits for the thread: the session is free
         again when the generator is closed.
+
+        after: run on the worker right after a successful call, still holding
+        the session (a chat reads its reply). on_done: run when the iteration
+        ends in any way, with the session free (closes a one-off session).
         """
         done = object()
         pieces: "queue.SimpleQueue[object]" = queue.SimpleQueue()
@@ -530,7 +602,9 @@ class Session:
 
             def run() -> None:
                 try:
-                    self._run(handle, prompt, args, hand_over)
+                    self._run(handle, call, args, hand_over)
+                    if after is not None:
+                        after()
                 except BaseException as e:  # noqa: BLE001 - handed to the consuming thread
                     failure.append(e)
                 finally:
@@ -561,8 +635,8 @@ class Session:
             if worker is not None and worker.is_alive():
                 self.cancel()
                 worker.join()
-            if owns_session:
-                self.close()
+            if on_done is not None:
+                on_done()
 
     # --- raw decoding -------------------------------------------------------------
 
