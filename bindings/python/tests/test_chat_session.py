@@ -258,3 +258,53 @@ def test_two_threads_each_with_a_chat_get_what_they_get_alone(model: ember.Model
         t.join(60)
     for i in range(2):
         assert results[i] == [alone[i]] * 3
+
+
+def _smollm2_path() -> str:
+    import os
+
+    base = os.environ.get("EMBER_MODEL_DIR") or os.path.expanduser("~/.cache/ember/models")
+    return os.path.join(base, "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def test_smollm2_writes_a_tool_call_that_comes_back_structured() -> None:
+    """A real model choosing a tool: with Qwen 2.5's template (tools in the system
+    turn) and one worked example, SmolLM2-135M greedily writes a Hermes <tool_call>,
+    which the library parses into an OpenAI tool call; its result then goes back in."""
+    import os
+
+    path = _smollm2_path()
+    template = os.path.join(os.environ.get("EMBER_SHARED_DIR", str(_shared())), "testdata", "templates",
+                            "Qwen-Qwen2.5-7B-Instruct.jinja")
+    if not os.path.exists(path) or not os.path.exists(template):
+        pytest.skip("SmolLM2 or the Qwen template is missing (scripts/fetch-models)")
+    with open(template, encoding="utf-8") as f:
+        qwen = f.read()
+
+    def call(i: int, city: str) -> dict[str, Any]:
+        return {"role": "assistant", "content": None, "tool_calls": [
+            {"id": f"call_{i}", "type": "function",
+             "function": {"name": "get_weather", "arguments": json.dumps({"city": city})}}]}
+
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You answer every question by calling a tool."},
+        {"role": "user", "content": "Weather in London?"}, call(1, "London"),
+        {"role": "user", "content": "Weather in Paris?"},
+    ]
+    with ember.Model(path) as m, m.create_chat(template=qwen, n_ctx=2048) as chat:
+        reply = chat.send(messages, tools=WEATHER, max_tokens=48, temperature=0)
+        check_reply(reply)
+        assert reply.finish_reason == "tool_calls"
+        assert [c["function"]["name"] for c in reply.tool_calls] == ["get_weather"]
+        assert json.loads(reply.tool_calls[0]["function"]["arguments"]) == {"city": "Paris"}
+        messages += [reply.message, {"role": "tool", "tool_call_id": reply.tool_calls[0]["id"],
+                                     "content": json.dumps({"temperature_c": 21, "sky": "sunny"})}]
+        answer = chat.send(messages, tools=WEATHER, max_tokens=24, temperature=0)
+        check_reply(answer)
+        assert answer.stats.reused_tokens > 0
+
+
+def _shared() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[3].parent / "shared"
