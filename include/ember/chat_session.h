@@ -47,7 +47,7 @@ class ChatSession {
 
   /// The prompt text for the messages: the template rendered with bos_token/eos_token
   /// (the vocabulary's token texts), the tools and add_generation_prompt. Throws ember::Error
-  /// for bad tools_json or a template that fails to render (see chat.h).
+  /// for bad tools_json (see check_tools_json) or a template that fails to render (see chat.h).
   std::string render(const std::vector<ChatMessage>& messages, const ChatParams& params) const;
 
   /// Renders, generates and parses the reply. The prompt is tokenized with special tokens
@@ -88,6 +88,10 @@ class ChatSession {
 /// be null or a list of text parts; "developer" is read as "system"). Throws
 /// ember::Error("[chat] messages[i].field: ...") naming what is wrong.
 std::vector<ChatMessage> chat_messages_from_json(std::string_view messages_json);
+
+/// Checks an OpenAI "tools" array: a list of {"type": "function", "function": {"name": ...}}
+/// objects. Throws ember::Error("[chat] tools[i]...: ...") naming what is wrong.
+void check_tools_json(std::string_view tools_json);
 
 /// The reply as an OpenAI assistant message: {"role": "assistant", "content": ..., "tool_calls": [...]}.
 std::string chat_reply_json(const ChatReply& reply);

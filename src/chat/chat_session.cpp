@@ -50,6 +50,7 @@ ChatSession::ChatSession(Session& session, std::optional<std::string> chat_templ
 }
 
 std::string ChatSession::render(const std::vector<ChatMessage>& messages, const ChatParams& params) const {
+  if (!params.tools_json.empty()) check_tools_json(params.tools_json);
   ChatTemplateInputs in;
   in.messages = messages;
   in.tools_json = params.tools_json;

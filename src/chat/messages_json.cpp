@@ -104,6 +104,22 @@ std::vector<ChatMessage> chat_messages_from_json(std::string_view messages_json)
   return out;
 }
 
+void check_tools_json(std::string_view tools_json) {
+  const json tools = json::parse(tools_json, nullptr, false);
+  if (tools.is_discarded()) bad("tools", "not valid JSON");
+  if (!tools.is_array()) bad("tools", std::string("must be a list, got ") + type_name(tools));
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const json& t = tools[i];
+    const std::string where = "tools[" + std::to_string(i) + "]";
+    if (!t.is_object()) bad(where, std::string("must be an object, got ") + type_name(t));
+    if (const std::string type = optional_string(t, "type", where); !type.empty() && type != "function")
+      bad(where + ".type", "must be \"function\", got \"" + type + "\"");
+    const auto fn = t.find("function");
+    if (fn == t.end() || !fn->is_object()) bad(where + ".function", "must be an object");
+    if (optional_string(*fn, "name", where + ".function").empty()) bad(where + ".function.name", "is required");
+  }
+}
+
 std::string chat_reply_json(const ChatReply& reply) {
   using ordered = nlohmann::ordered_json;  // role first, as OpenAI writes it
   ordered msg = {{"role", "assistant"}, {"content", reply.content}};

@@ -815,6 +815,12 @@ static void test_chat(const ember_model* m) {
   CHECK_STATUS(ember_chat_generate_json(chat, "{not json", NULL, &gp, NULL), EMBER_ERR_INVALID_ARGUMENT, "JSON");
   CHECK_STATUS(ember_chat_generate_json(chat, "[{\"role\": \"user\", \"content\": \"x\"}]", "[{\"type\"", &gp, NULL),
                EMBER_ERR_INVALID_ARGUMENT, "tools");
+  CHECK_STATUS(ember_chat_generate_json(chat, "[{\"role\": \"user\", \"content\": \"x\"}]", "[{\"type\": 5}]", &gp,
+                                        NULL),
+               EMBER_ERR_INVALID_ARGUMENT, "tools[0].type");
+  CHECK_STATUS(ember_chat_generate_json(chat, "[{\"role\": \"user\", \"content\": \"x\"}]", "\"get_weather\"", &gp,
+                                        NULL),
+               EMBER_ERR_INVALID_ARGUMENT, "tools: must be a list");
   CHECK_STATUS(ember_chat_generate(chat, NULL, 1, &gp, NULL), EMBER_ERR_INVALID_ARGUMENT, "messages is NULL");
   CHECK_STATUS(ember_chat_generate(chat, &msg, 0, &gp, NULL), EMBER_ERR_INVALID_ARGUMENT, "no messages");
   CHECK_STATUS(ember_chat_reply_tool_call(chat, 0, EMBER_TOOL_CALL_NAME, text, sizeof text, &len),
