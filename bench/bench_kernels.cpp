@@ -2,6 +2,8 @@
 // kernel this CPU can run, a GEMV over a weight matrix larger than the caches
 // (reported as GB/s of weights streamed) and a GEMM of 512 activation rows
 // (reported as GFLOP/s), both on EMBER_BENCH_THREADS threads (default 2).
+// The GEMM rows named gemm/vec_dot_4x_* use a 4-activation-row kernel with
+// the vec_dot of its ISA (for m = 1); gemm/vec_dot_* call vec_dot per row.
 // Beside them: the machine's memory read bandwidth and peak FMA / VNNI rates.
 #include <benchmark/benchmark.h>
 
@@ -92,7 +94,7 @@ void bm_gemv(benchmark::State& state, DotKernel k) {
   state.counters["threads"] = pool.size();
 }
 
-void bm_gemm(benchmark::State& state, DotKernel k) {
+void bm_gemm(benchmark::State& state, DotKernel k, VecDot4Fn dot4) {
   constexpr int64_t kRows = 1024, kM = 512;
   size_t row_bytes = 0;
   Buffer w = make_weights(k.type, kRows, kK, row_bytes);
@@ -101,7 +103,8 @@ void bm_gemm(benchmark::State& state, DotKernel k) {
   ThreadPool pool(bench_threads());
   MatmulScratch scratch;
   const WeightMatrix wm{k.type, w.data(), kRows, kK, row_bytes};
-  const MatmulKernels mk = kernels_for(k);
+  MatmulKernels mk = kernels_for(k);
+  mk.dot4 = dot4;
   for (auto _ : state) {
     matmul(mk, pool, wm, x.data(), kK, kM, y.data(), kRows, scratch);
     benchmark::DoNotOptimize(y.data());
@@ -154,8 +157,15 @@ void register_all() {
   }
   for (const DotKernel& k : dot_kernels()) {
     if (!cpu_features().supports(k.isa)) continue;
-    benchmark::RegisterBenchmark((std::string("gemm/") + k.name).c_str(), bm_gemm, k)
+    benchmark::RegisterBenchmark((std::string("gemm/") + k.name).c_str(), bm_gemm, k, VecDot4Fn{nullptr})
         ->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
+  for (const Dot4Kernel& k4 : dot4_kernels()) {
+    if (!cpu_features().supports(k4.isa)) continue;
+    for (const DotKernel& k : dot_kernels())
+      if (k.type == k4.type && k.isa == k4.isa)
+        benchmark::RegisterBenchmark((std::string("gemm/") + k4.name).c_str(), bm_gemm, k, k4.fn)
+            ->UseRealTime()->Unit(benchmark::kMillisecond);
   }
 }
 

@@ -13,6 +13,7 @@ namespace {
 
 struct KernelLists {
   std::vector<DotKernel> dot;
+  std::vector<Dot4Kernel> dot4;
   std::vector<QuantizeKernel> quantize;
   std::vector<FloatOpsKernel> float_ops;
 };
@@ -37,6 +38,10 @@ KernelLists build_lists() {
   EMBER_APPEND_SET(avx2);
   EMBER_APPEND_SET(avx512);
   EMBER_APPEND_SET(avx512vnni);
+  append(l.dot4, dot4_kernels_legacy_avx512());
+  append(l.dot4, dot4_kernels_kquants_avx512());
+  append(l.dot4, dot4_kernels_legacy_avx512vnni());
+  append(l.dot4, dot4_kernels_kquants_avx512vnni());
 #endif
 #if defined(__aarch64__)
   EMBER_APPEND_SET(neon);
@@ -59,6 +64,17 @@ KernelTable build_table(Isa isa) {
     t.vec_dot[i] = k.fn;
     t.vec_dot_name[i] = k.name;
   }
+  // A 4x kernel must agree bit for bit with the vec_dot chosen above, so it is
+  // taken only from the same ISA level as that vec_dot.
+  for (const Dot4Kernel& k : lists().dot4) {
+    const auto i = static_cast<uint32_t>(k.type);
+    if (!isa_covers(isa, k.isa)) continue;
+    for (const DotKernel& d : lists().dot)
+      if (d.type == k.type && d.isa == k.isa && d.fn == t.vec_dot[i]) {
+        t.vec_dot_4x[i] = k.fn;
+        t.vec_dot_4x_name[i] = k.name;
+      }
+  }
   for (const QuantizeKernel& k : lists().quantize)
     if (isa_covers(isa, k.isa)) t.quantize[static_cast<uint32_t>(k.type)] = k.fn;
   for (const FloatOpsKernel& k : lists().float_ops)
@@ -69,6 +85,7 @@ KernelTable build_table(Isa isa) {
 }  // namespace
 
 std::span<const DotKernel> dot_kernels() { return lists().dot; }
+std::span<const Dot4Kernel> dot4_kernels() { return lists().dot4; }
 std::span<const QuantizeKernel> quantize_kernels() { return lists().quantize; }
 std::span<const FloatOpsKernel> float_ops_kernels() { return lists().float_ops; }
 

@@ -27,4 +27,14 @@ EMBER_KERNEL_SET(neon);        // src/kernels/arm/
 #endif
 #undef EMBER_KERNEL_SET
 
+// The 4-activation-row dots (Dot4Kernel); only some ISAs and types have them.
+#if defined(__x86_64__) || defined(_M_X64)
+#define EMBER_DOT4_SET(isa)                                                               \
+  std::span<const Dot4Kernel> dot4_kernels_legacy_##isa();  /* q4_1 q8_0 */              \
+  std::span<const Dot4Kernel> dot4_kernels_kquants_##isa() /* q4_K q6_K */
+EMBER_DOT4_SET(avx512);
+EMBER_DOT4_SET(avx512vnni);
+#undef EMBER_DOT4_SET
+#endif
+
 }  // namespace ember::kernels

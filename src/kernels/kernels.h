@@ -64,6 +64,19 @@ struct DotKernel {
   VecDotFn fn;
 };
 
+/// A weight row times up to 4 activation rows, each weight block decoded once:
+/// out[i] = dot(w, act + i * act_stride) for i < n_act (1..4), each bit-identical to the
+/// vec_dot of the same ISA and weight type. The GEMM (matmul with m > 1) uses it where present.
+using VecDot4Fn = void (*)(int64_t n, const void* w, const void* act, size_t act_stride, int n_act, float* out);
+inline constexpr int kDot4Rows = 4;
+
+struct Dot4Kernel {
+  const char* name;  // "vec_dot_4x_q4_K_q8_K__avx512vnni"
+  DType type;        // weight type, as DotKernel
+  Isa isa;
+  VecDot4Fn fn;
+};
+
 /// Row quantizers used on activations at run time (q8_0, q8_1, q8_K, f16, bf16).
 struct QuantizeKernel {
   const char* name;  // "quantize_row_q8_K__avx512"
@@ -80,6 +93,7 @@ struct FloatOpsKernel {
 
 /// The one list of kernels; the scalar references come first.
 std::span<const DotKernel> dot_kernels();
+std::span<const Dot4Kernel> dot4_kernels();
 std::span<const QuantizeKernel> quantize_kernels();
 std::span<const FloatOpsKernel> float_ops_kernels();
 
@@ -88,6 +102,8 @@ struct KernelTable {
   Isa isa = Isa::Scalar;
   VecDotFn vec_dot[kDTypeCount] = {};
   const char* vec_dot_name[kDTypeCount] = {};
+  VecDot4Fn vec_dot_4x[kDTypeCount] = {};  // null: the GEMM calls vec_dot per activation row
+  const char* vec_dot_4x_name[kDTypeCount] = {};
   FromFloatFn quantize[kDTypeCount] = {};
   const FloatOps* ops = nullptr;
 };

@@ -10,7 +10,7 @@ namespace ember::kernels {
 MatmulKernels matmul_kernels(const KernelTable& kt, DType type) {
   const TypeTraits& tr = type_traits(type);
   const auto t = static_cast<uint32_t>(type), a = static_cast<uint32_t>(tr.vec_dot_type);
-  MatmulKernels k{kt.vec_dot[t], kt.quantize[a]};
+  MatmulKernels k{kt.vec_dot[t], kt.quantize[a], kt.vec_dot_4x[t]};
   if (!k.quantize && tr.vec_dot_type == DType::F32) k.quantize = tr.from_float;  // f32 copy
   if (!k.dot || !k.quantize)
     throw Error(ErrorKind::Unsupported, std::string("[matmul] no kernels for weight type ") + tr.name);
@@ -50,7 +50,17 @@ void matmul(const MatmulKernels& kern, ThreadPool& pool, const WeightMatrix& w, 
       const int64_t i1 = std::min(m, i0 + kActBlock);
       for (int64_t r = b; r < e; ++r) {
         const uint8_t* wr = wdata + size_t(r) * w.row_stride;
-        for (int64_t i = i0; i < i1; ++i) y[i * y_stride + r] = kern.dot(w.k, wr, qx + size_t(i) * act_row);
+        if (!kern.dot4) {
+          for (int64_t i = i0; i < i1; ++i) y[i * y_stride + r] = kern.dot(w.k, wr, qx + size_t(i) * act_row);
+          continue;
+        }
+        // Each weight block decoded once for kDot4Rows activation rows.
+        for (int64_t i = i0; i < i1; i += kDot4Rows) {
+          const int na = int(std::min<int64_t>(kDot4Rows, i1 - i));
+          float out[kDot4Rows];
+          kern.dot4(w.k, wr, qx + size_t(i) * act_row, act_row, na, out);
+          for (int j = 0; j < na; ++j) y[(i + j) * y_stride + r] = out[j];
+        }
       }
     }
   });

@@ -31,7 +31,8 @@ struct MatmulScratch {
 /// The kernels one matmul uses; from a KernelTable or chosen by hand (benchmarks).
 struct MatmulKernels {
   VecDotFn dot;
-  FromFloatFn quantize;  // to type_traits(type).vec_dot_type
+  FromFloatFn quantize;      // to type_traits(type).vec_dot_type
+  VecDot4Fn dot4 = nullptr;  // the GEMM's, if any: must equal `dot` row for row, bit for bit
 };
 
 MatmulKernels matmul_kernels(const KernelTable& kt, DType type);

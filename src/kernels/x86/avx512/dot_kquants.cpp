@@ -13,6 +13,7 @@
 #include "kernels/kernel_sets.h"
 #include "kernels/x86/avx512_config.h"
 #include "kernels/x86/exact_sum.h"
+#include "kernels/x86/exact_sum4.h"
 #include "quant/blocks.h"
 
 // GCC 12's AVX-512 headers build "undefined" vectors by self-initialisation,
@@ -273,7 +274,97 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
   return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
+// --- one weight row against up to 4 activation rows (VecDot4Fn) -------------
+// Each weight block is decoded once into registers and multiplied with every
+// row's q8_K block by the same integer ops as the one-row dots above; the
+// float side is exact_sum4.h's, so each result equals that dot's bit for bit.
+
+template <int N>
+void q4_K_rows(int64_t n, const void* vx, const void* act, size_t stride, float* out) {
+  const auto* x = static_cast<const block_q4_K*>(vx);
+  const exact_x86::ActRows<N> a(act, stride);
+  const __m256i min_ctl = _mm256_load_si256(reinterpret_cast<const __m256i*>(kK4.min));
+  const auto block = [&](int64_t b) {
+    const __m512i r = unpack_scales_k4(x[b].scales);
+    const uint8_t* q = x[b].qs;
+    const __m512i q0 = nibbles64(q), q1 = nibbles64(q + 32), q2 = nibbles64(q + 64), q3 = nibbles64(q + 96);
+    const __m512i s0 = k4_scales(r, 0), s1 = k4_scales(r, 1), s2 = k4_scales(r, 2), s3 = k4_scales(r, 3);
+    const __m256i mins = _mm256_shuffle_epi8(_mm512_castsi512_si256(r), min_ctl);
+    return [=](const block_q8_K& yb) {
+      const int8_t* q8 = yb.qs;
+      __m512i s01 = _mm512_setzero_si512(), s23 = _mm512_setzero_si512();
+      s01 = dot_scaled(s01, q0, load512(q8), s0);
+      s23 = dot_scaled(s23, q2, load512(q8 + 128), s2);
+      s01 = dot_scaled(s01, q1, load512(q8 + 64), s1);
+      s23 = dot_scaled(s23, q3, load512(q8 + 192), s3);
+      return exact_x86::MinSums{fold256(_mm512_add_epi32(s01, s23)), _mm256_madd_epi16(load256(yb.bsums), mins)};
+    };
+  };
+  exact_x86::sum_blocks_with_mins_rows(x, a, n / QK_K, block, out);
+}
+
+template <int N>
+void q6_K_rows(int64_t n, const void* vx, const void* act, size_t stride, float* out) {
+  const auto* x = static_cast<const block_q6_K*>(vx);
+  const exact_x86::ActRows<N> a(act, stride);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m2 = _mm512_set1_epi8(0x30);
+  const __m512i shl_lo = shift2(4, 2);
+  const __m512i shr_hi = shift2(0, 2);
+  const auto block = [&](int64_t b) {
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales)));
+    const __m512i s16 = _mm512_castsi256_si512(sc16);
+    // Quants of half h: lo[h] (elements 0..63 of the half), hi[h] (64..127); see vec_dot_q6_K_q8_K.
+    __m512i lo[2], hi[2];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = load512(x[b].ql + 64 * h);
+      const __m512i qh = load256x2(x[b].qh + 32 * h);
+      lo[h] = _mm512_ternarylogic_epi32(ql, m4, _mm512_and_si512(_mm512_sllv_epi16(qh, shl_lo), m2), 0xEA);
+      hi[h] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(ql, 4), m4, _mm512_and_si512(_mm512_srlv_epi16(qh, shr_hi), m2), 0xEA);
+    }
+    const __m512i l0 = lane_scales(s16, 0), l1 = lane_scales(s16, 1), l2 = lane_scales(s16, 2), l3 = lane_scales(s16, 3);
+    const __m512i lo0 = lo[0], lo1 = lo[1], hi0 = hi[0], hi1 = hi[1];
+    return [=](const block_q8_K& yb) {
+      const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(load256(yb.bsums), sc16), 5);
+      __m512i sum0 = _mm512_castsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), off));
+      __m512i sum1 = _mm512_setzero_si512();
+      const int8_t* q8 = yb.qs;
+      sum0 = dot_scaled(sum0, lo0, load512(q8), l0);
+      sum1 = dot_scaled(sum1, hi0, load512(q8 + 64), l1);
+      sum0 = dot_scaled(sum0, lo1, load512(q8 + 128), l2);
+      sum1 = dot_scaled(sum1, hi1, load512(q8 + 192), l3);
+      return fold256(_mm512_add_epi32(sum0, sum1));
+    };
+  };
+  exact_x86::sum_blocks_rows(x, a, n / QK_K, block, out);
+}
+
+// n_act 1 is the one-row dot itself.
+template <VecDotFn Dot, void (*Rows2)(int64_t, const void*, const void*, size_t, float*),
+          void (*Rows3)(int64_t, const void*, const void*, size_t, float*),
+          void (*Rows4)(int64_t, const void*, const void*, size_t, float*)>
+void dot_4x(int64_t n, const void* w, const void* act, size_t stride, int n_act, float* out) {
+  switch (n_act) {
+    case 1: out[0] = Dot(n, w, act); return;
+    case 2: Rows2(n, w, act, stride, out); return;
+    case 3: Rows3(n, w, act, stride, out); return;
+    case 4: Rows4(n, w, act, stride, out); return;
+    default: return;
+  }
+}
+
 }  // namespace
+
+std::span<const Dot4Kernel> EMBER_AVX512_SET(dot4_kernels_kquants)() {
+  static constexpr Dot4Kernel k[] = {
+      {"vec_dot_4x_q4_K_q8_K" EMBER_AVX512_SUFFIX, DType::Q4_K, EMBER_AVX512_ISA,
+       dot_4x<vec_dot_q4_K_q8_K, q4_K_rows<2>, q4_K_rows<3>, q4_K_rows<4>>},
+      {"vec_dot_4x_q6_K_q8_K" EMBER_AVX512_SUFFIX, DType::Q6_K, EMBER_AVX512_ISA,
+       dot_4x<vec_dot_q6_K_q8_K, q6_K_rows<2>, q6_K_rows<3>, q6_K_rows<4>>},
+  };
+  return k;
+}
 
 std::span<const DotKernel> EMBER_AVX512_SET(dot_kernels_kquants)() {
   static constexpr DotKernel k[] = {

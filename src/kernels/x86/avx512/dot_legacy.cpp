@@ -117,40 +117,57 @@ inline __m512i dot_offset(__m512i u, __m512i y, int8_t off) {
 #endif
 }
 
-// Signed x signed.
-inline __m512i dot_s8s8(__m512i x, __m512i y) {
+// A pair of blocks' quants, decoded once for any number of activation rows.
+struct PairQuants {
+  __m512i q;         // unsigned bytes (q8_0: see below)
+  __mmask64 neg = 0;  // q8_0 without VNNI: the negative weights
+};
+
+inline PairQuants pair_quants(const block_q4_0* x) { return {unpack_nibbles2(x[0].qs, x[1].qs)}; }
+inline PairQuants pair_quants(const block_q4_1* x) { return {unpack_nibbles2(x[0].qs, x[1].qs)}; }
+template <class X>
+inline PairQuants pair_quants_q5(const X* x) {
+  const __m512i u = unpack_nibbles2(x[0].qs, x[1].qs);
+  return {_mm512_mask_add_epi8(u, fifth_bits2(x[0].qh, x[1].qh), u, _mm512_set1_epi8(0x10))};
+}
+inline PairQuants pair_quants(const block_q5_0* x) { return pair_quants_q5(x); }
+inline PairQuants pair_quants(const block_q5_1* x) { return pair_quants_q5(x); }
+// q8_0 is signed x signed.
 #if EMBER_AVX512_VNNI
-  // (x + 128) * y - 128 * y: exact for every byte value.
-  const __m512i bias = _mm512_set1_epi8(int8_t(0x80));
-  return _mm512_sub_epi32(dot_u8s8(_mm512_xor_si512(x, bias), y), dot_u8s8(bias, y));
+// (x + 128) * y - 128 * y: exact for every byte value.
+inline PairQuants pair_quants(const block_q8_0* x) {
+  return {_mm512_xor_si512(load_2x256(x[0].qs, x[1].qs), _mm512_set1_epi8(int8_t(0x80)))};
+}
 #else
-  // |x| * (y with x's sign); exact unless y holds -128, which the q8
-  // quantizers never produce (they map max |x| to 127).
-  const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), _mm512_setzero_si512(), y);
-  return _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(x), sy), _mm512_set1_epi16(1));
+// |x| * (y with x's sign); exact unless y holds -128, which the q8
+// quantizers never produce (they map max |x| to 127).
+inline PairQuants pair_quants(const block_q8_0* x) {
+  const __m512i v = load_2x256(x[0].qs, x[1].qs);
+  return {_mm512_abs_epi8(v), _mm512_movepi8_mask(v)};
+}
+#endif
+
+// Integer sums of a pair of blocks (8 int32 lanes each) against the pair of
+// activation blocks whose quants are y; the pointer only picks the type.
+inline __m512i pair_dot(const block_q4_0*, const PairQuants& q, __m512i y) { return dot_offset(q.q, y, 8); }
+inline __m512i pair_dot(const block_q4_1*, const PairQuants& q, __m512i y) { return dot_u8s8(q.q, y); }
+inline __m512i pair_dot(const block_q5_0*, const PairQuants& q, __m512i y) { return dot_offset(q.q, y, 16); }
+inline __m512i pair_dot(const block_q5_1*, const PairQuants& q, __m512i y) { return dot_u8s8(q.q, y); }
+inline __m512i pair_dot(const block_q8_0*, const PairQuants& q, __m512i y) {
+#if EMBER_AVX512_VNNI
+  return _mm512_sub_epi32(dot_u8s8(q.q, y), dot_u8s8(_mm512_set1_epi8(int8_t(0x80)), y));
+#else
+  const __m512i sy = _mm512_mask_sub_epi8(y, q.neg, _mm512_setzero_si512(), y);
+  return _mm512_madd_epi16(_mm512_maddubs_epi16(q.q, sy), _mm512_set1_epi16(1));
 #endif
 }
 
+template <class Y>
+inline __m512i pair_act(const Y* y) { return load_2x256(y[0].qs, y[1].qs); }
+
 // Integer sums of blocks b and b+1 (8 int32 lanes each).
-inline __m512i pair_isum(const block_q4_0* x, const block_q8_0* y) {
-  return dot_offset(unpack_nibbles2(x[0].qs, x[1].qs), load_2x256(y[0].qs, y[1].qs), 8);
-}
-inline __m512i pair_isum(const block_q4_1* x, const block_q8_1* y) {
-  return dot_u8s8(unpack_nibbles2(x[0].qs, x[1].qs), load_2x256(y[0].qs, y[1].qs));
-}
-inline __m512i pair_isum(const block_q5_0* x, const block_q8_0* y) {
-  const __m512i u = unpack_nibbles2(x[0].qs, x[1].qs);
-  const __m512i q5 = _mm512_mask_add_epi8(u, fifth_bits2(x[0].qh, x[1].qh), u, _mm512_set1_epi8(0x10));
-  return dot_offset(q5, load_2x256(y[0].qs, y[1].qs), 16);
-}
-inline __m512i pair_isum(const block_q5_1* x, const block_q8_1* y) {
-  const __m512i u = unpack_nibbles2(x[0].qs, x[1].qs);
-  const __m512i q5 = _mm512_mask_add_epi8(u, fifth_bits2(x[0].qh, x[1].qh), u, _mm512_set1_epi8(0x10));
-  return dot_u8s8(q5, load_2x256(y[0].qs, y[1].qs));
-}
-inline __m512i pair_isum(const block_q8_0* x, const block_q8_0* y) {
-  return dot_s8s8(load_2x256(x[0].qs, x[1].qs), load_2x256(y[0].qs, y[1].qs));
-}
+template <class X, class Y>
+inline __m512i pair_isum(const X* x, const Y* y) { return pair_dot(x, pair_quants(x), pair_act(y)); }
 
 // Lane permutes that spread scale k (of 8) over the 8 lanes of its block.
 alignas(64) constexpr int32_t kSpread[4][16] = {
@@ -200,7 +217,81 @@ float dot_rows(int64_t n, const void* vx, const void* vy) {
   return total;
 }
 
+// One weight row against N (2..4) activation rows: dot_rows for each row, bit
+// for bit (the same per-lane accumulators and float ops), with each pair of
+// weight blocks and the weight scales decoded once per step for all rows.
+template <class X, class Y, int N>
+void dot_rows_n(int64_t n, const void* vx, const void* act, size_t stride, float* out) {
+  constexpr bool kHasMin = avx2_blocks::kHasMin<X>;
+  constexpr int kFields = kHasMin ? 2 : 1;
+  using GatherX = FieldGather<int(sizeof(X)), 0, kFields>;
+  using GatherY = FieldGather<int(sizeof(Y)), 0, kFields>;
+  const auto* x = static_cast<const X*>(vx);
+  const Y* y[N];
+  for (int i = 0; i < N; ++i) y[i] = reinterpret_cast<const Y*>(static_cast<const uint8_t*>(act) + size_t(i) * stride);
+  const int64_t nb = n / 32;
+
+  __m512 acc[N][4], acc_min[N];
+  for (int i = 0; i < N; ++i) {
+    for (int p = 0; p < 4; ++p) acc[i][p] = _mm512_setzero_ps();
+    acc_min[i] = _mm512_setzero_ps();
+  }
+  int64_t b = 0;
+  for (; b + kStep <= nb; b += kStep) {
+    __m512 d[N];
+    if constexpr (kHasMin) {
+      const __m512 fx = _mm512_cvtph_ps(_mm512_castsi512_si256(GatherX::load(x + b)));
+      for (int i = 0; i < N; ++i) {
+        d[i] = _mm512_mul_ps(fx, _mm512_cvtph_ps(_mm512_castsi512_si256(GatherY::load(y[i] + b))));
+        acc_min[i] = _mm512_add_ps(acc_min[i], d[i]);
+      }
+    } else {
+      const __m256 fx = _mm256_cvtph_ps(_mm512_castsi512_si128(GatherX::load(x + b)));
+      for (int i = 0; i < N; ++i)
+        d[i] = _mm512_castps256_ps512(_mm256_mul_ps(fx, _mm256_cvtph_ps(_mm512_castsi512_si128(GatherY::load(y[i] + b)))));
+    }
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      const PairQuants q = pair_quants(x + b + 2 * p);
+      const __m512i spread = _mm512_load_si512(kSpread[p]);
+      for (int i = 0; i < N; ++i) {
+        const __m512i s = pair_dot(x, q, pair_act(y[i] + b + 2 * p));
+        acc[i][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(spread, d[i]), acc[i][p]);
+      }
+    }
+  }
+  for (int i = 0; i < N; ++i) {
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]), _mm512_add_ps(acc[i][2], acc[i][3]));
+    float total = avx2_blocks::hsum(_mm256_add_ps(_mm512_castps512_ps256(sum), _mm512_extractf32x8_ps(sum, 1)));
+    if constexpr (kHasMin) total += avx2_blocks::hsum(_mm512_extractf32x8_ps(acc_min[i], 1));
+    if (b < nb) total += avx2_blocks::dot_blocks(nb - b, x + b, y[i] + b);
+    out[i] = total;
+  }
+}
+
+template <class X, class Y>
+void dot_4x(int64_t n, const void* w, const void* act, size_t stride, int n_act, float* out) {
+  switch (n_act) {
+    case 1: out[0] = dot_rows<X, Y>(n, w, act); return;
+    case 2: dot_rows_n<X, Y, 2>(n, w, act, stride, out); return;
+    case 3: dot_rows_n<X, Y, 3>(n, w, act, stride, out); return;
+    case 4: dot_rows_n<X, Y, 4>(n, w, act, stride, out); return;
+    default: return;
+  }
+}
+
 }  // namespace
+
+std::span<const Dot4Kernel> EMBER_AVX512_SET(dot4_kernels_legacy)() {
+  static constexpr Dot4Kernel k[] = {
+      {"vec_dot_4x_q4_0_q8_0" EMBER_AVX512_SUFFIX, DType::Q4_0, EMBER_AVX512_ISA, dot_4x<block_q4_0, block_q8_0>},
+      {"vec_dot_4x_q4_1_q8_1" EMBER_AVX512_SUFFIX, DType::Q4_1, EMBER_AVX512_ISA, dot_4x<block_q4_1, block_q8_1>},
+      {"vec_dot_4x_q5_0_q8_0" EMBER_AVX512_SUFFIX, DType::Q5_0, EMBER_AVX512_ISA, dot_4x<block_q5_0, block_q8_0>},
+      {"vec_dot_4x_q5_1_q8_1" EMBER_AVX512_SUFFIX, DType::Q5_1, EMBER_AVX512_ISA, dot_4x<block_q5_1, block_q8_1>},
+      {"vec_dot_4x_q8_0_q8_0" EMBER_AVX512_SUFFIX, DType::Q8_0, EMBER_AVX512_ISA, dot_4x<block_q8_0, block_q8_0>},
+  };
+  return k;
+}
 
 std::span<const DotKernel> EMBER_AVX512_SET(dot_kernels_legacy)() {
   static constexpr DotKernel k[] = {
