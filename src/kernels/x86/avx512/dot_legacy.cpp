@@ -217,6 +217,57 @@ float dot_rows(int64_t n, const void* vx, const void* vy) {
   return total;
 }
 
+// avx2_blocks::dot_blocks(nb, x, y[i] + b0) for each of the N rows, bit for
+// bit, with the weights of each pair of blocks decoded once: the same per-lane
+// accumulators, scales and order of float ops (keep the two in step). A pair's
+// 512-bit integer sums hold block 2p's lanes in the low half and block 2p+1's
+// in the high half, lane for lane the exact sums dot_blocks' block_isum gives.
+template <class X, class Y, int N>
+void tail_rows(int64_t nb, const X* x, const Y* const* y, int64_t b0, float* out) {
+  constexpr bool kHasMin = avx2_blocks::kHasMin<X>;
+  __m256 acc[N][4], acc_min[N];
+  for (int i = 0; i < N; ++i) {
+    for (int p = 0; p < 4; ++p) acc[i][p] = _mm256_setzero_ps();
+    acc_min[i] = _mm256_setzero_ps();
+  }
+  int64_t b = 0;
+  if (nb >= 4) {
+    const __m256 hx = avx2_blocks::head_pairs4(x);
+    __m256 d[N];
+    for (int i = 0; i < N; ++i) {
+      d[i] = _mm256_mul_ps(hx, avx2_blocks::head_pairs4(y[i] + b0));
+      if constexpr (kHasMin) acc_min[i] = _mm256_add_ps(acc_min[i], d[i]);
+    }
+#pragma GCC unroll 2
+    for (int p = 0; p < 2; ++p) {
+      const PairQuants q = pair_quants(x + 2 * p);
+      for (int i = 0; i < N; ++i) {
+        const __m512i s = pair_dot(x, q, pair_act(y[i] + b0 + 2 * p));
+        const __m256 s0 = _mm256_cvtepi32_ps(_mm512_castsi512_si256(s));
+        const __m256 s1 = _mm256_cvtepi32_ps(_mm512_extracti64x4_epi64(s, 1));
+        acc[i][2 * p] = _mm256_fmadd_ps(s0, _mm256_permutevar8x32_ps(d[i], _mm256_set1_epi32(4 * p)), acc[i][2 * p]);
+        acc[i][2 * p + 1] = _mm256_fmadd_ps(s1, _mm256_permutevar8x32_ps(d[i], _mm256_set1_epi32(4 * p + 2)), acc[i][2 * p + 1]);
+      }
+    }
+    b = 4;
+  }
+  float tail_min[N] = {};
+  for (; b < nb; ++b) {
+    const float dx = _cvtsh_ss(x[b].d);
+    for (int i = 0; i < N; ++i) {
+      const Y& yb = y[i][b0 + b];
+      const __m256i s = avx2_blocks::block_isum(x[b], yb);
+      acc[i][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dx * _cvtsh_ss(yb.d)), acc[i][0]);
+      if constexpr (kHasMin) tail_min[i] += _cvtsh_ss(x[b].m) * _cvtsh_ss(yb.s);
+    }
+  }
+  for (int i = 0; i < N; ++i) {
+    float total = avx2_blocks::hsum(_mm256_add_ps(_mm256_add_ps(acc[i][0], acc[i][1]), _mm256_add_ps(acc[i][2], acc[i][3])));
+    if constexpr (kHasMin) total += avx2_blocks::hsum(_mm256_blend_ps(_mm256_setzero_ps(), acc_min[i], 0xAA)) + tail_min[i];
+    out[i] = total;
+  }
+}
+
 // One weight row against N (2..4) activation rows: dot_rows for each row, bit
 // for bit (the same per-lane accumulators and float ops), with each pair of
 // weight blocks and the weight scales decoded once per step for all rows.
@@ -260,11 +311,13 @@ void dot_rows_n(int64_t n, const void* vx, const void* act, size_t stride, float
       }
     }
   }
+  float tail[N] = {};
+  if (b < nb) tail_rows<X, Y, N>(nb - b, x + b, y, b, tail);
   for (int i = 0; i < N; ++i) {
     const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]), _mm512_add_ps(acc[i][2], acc[i][3]));
     float total = avx2_blocks::hsum(_mm256_add_ps(_mm512_castps512_ps256(sum), _mm512_extractf32x8_ps(sum, 1)));
     if constexpr (kHasMin) total += avx2_blocks::hsum(_mm512_extractf32x8_ps(acc_min[i], 1));
-    if (b < nb) total += avx2_blocks::dot_blocks(nb - b, x + b, y[i] + b);
+    if (b < nb) total += tail[i];
     out[i] = total;
   }
 }
