@@ -123,26 +123,27 @@ struct PairQuants {
   __mmask64 neg = 0;  // q8_0 without VNNI: the negative weights
 };
 
-inline PairQuants pair_quants(const block_q4_0* x) { return {unpack_nibbles2(x[0].qs, x[1].qs)}; }
-inline PairQuants pair_quants(const block_q4_1* x) { return {unpack_nibbles2(x[0].qs, x[1].qs)}; }
+// Blocks a and b (b may be a again); pair_quants(x) = pair_quants(x, x + 1).
+inline PairQuants pair_quants(const block_q4_0* a, const block_q4_0* b) { return {unpack_nibbles2(a->qs, b->qs)}; }
+inline PairQuants pair_quants(const block_q4_1* a, const block_q4_1* b) { return {unpack_nibbles2(a->qs, b->qs)}; }
 template <class X>
-inline PairQuants pair_quants_q5(const X* x) {
-  const __m512i u = unpack_nibbles2(x[0].qs, x[1].qs);
-  return {_mm512_mask_add_epi8(u, fifth_bits2(x[0].qh, x[1].qh), u, _mm512_set1_epi8(0x10))};
+inline PairQuants pair_quants_q5(const X* a, const X* b) {
+  const __m512i u = unpack_nibbles2(a->qs, b->qs);
+  return {_mm512_mask_add_epi8(u, fifth_bits2(a->qh, b->qh), u, _mm512_set1_epi8(0x10))};
 }
-inline PairQuants pair_quants(const block_q5_0* x) { return pair_quants_q5(x); }
-inline PairQuants pair_quants(const block_q5_1* x) { return pair_quants_q5(x); }
+inline PairQuants pair_quants(const block_q5_0* a, const block_q5_0* b) { return pair_quants_q5(a, b); }
+inline PairQuants pair_quants(const block_q5_1* a, const block_q5_1* b) { return pair_quants_q5(a, b); }
 // q8_0 is signed x signed.
 #if EMBER_AVX512_VNNI
 // (x + 128) * y - 128 * y: exact for every byte value.
-inline PairQuants pair_quants(const block_q8_0* x) {
-  return {_mm512_xor_si512(load_2x256(x[0].qs, x[1].qs), _mm512_set1_epi8(int8_t(0x80)))};
+inline PairQuants pair_quants(const block_q8_0* a, const block_q8_0* b) {
+  return {_mm512_xor_si512(load_2x256(a->qs, b->qs), _mm512_set1_epi8(int8_t(0x80)))};
 }
 #else
 // |x| * (y with x's sign); exact unless y holds -128, which the q8
 // quantizers never produce (they map max |x| to 127).
-inline PairQuants pair_quants(const block_q8_0* x) {
-  const __m512i v = load_2x256(x[0].qs, x[1].qs);
+inline PairQuants pair_quants(const block_q8_0* a, const block_q8_0* b) {
+  const __m512i v = load_2x256(a->qs, b->qs);
   return {_mm512_abs_epi8(v), _mm512_movepi8_mask(v)};
 }
 #endif
@@ -163,11 +164,11 @@ inline __m512i pair_dot(const block_q8_0*, const PairQuants& q, __m512i y) {
 }
 
 template <class Y>
-inline __m512i pair_act(const Y* y) { return load_2x256(y[0].qs, y[1].qs); }
+inline __m512i pair_act(const Y* a, const Y* b) { return load_2x256(a->qs, b->qs); }
 
 // Integer sums of blocks b and b+1 (8 int32 lanes each).
 template <class X, class Y>
-inline __m512i pair_isum(const X* x, const Y* y) { return pair_dot(x, pair_quants(x), pair_act(y)); }
+inline __m512i pair_isum(const X* x, const Y* y) { return pair_dot(x, pair_quants(x, x + 1), pair_act(y, y + 1)); }
 
 // Lane permutes that spread scale k (of 8) over the 8 lanes of its block.
 alignas(64) constexpr int32_t kSpread[4][16] = {
@@ -240,9 +241,9 @@ void tail_rows(int64_t nb, const X* x, const Y* const* y, int64_t b0, float* out
     }
 #pragma GCC unroll 2
     for (int p = 0; p < 2; ++p) {
-      const PairQuants q = pair_quants(x + 2 * p);
+      const PairQuants q = pair_quants(x + 2 * p, x + 2 * p + 1);
       for (int i = 0; i < N; ++i) {
-        const __m512i s = pair_dot(x, q, pair_act(y[i] + b0 + 2 * p));
+        const __m512i s = pair_dot(x, q, pair_act(y[i] + b0 + 2 * p, y[i] + b0 + 2 * p + 1));
         const __m256 s0 = _mm256_cvtepi32_ps(_mm512_castsi512_si256(s));
         const __m256 s1 = _mm256_cvtepi32_ps(_mm512_extracti64x4_epi64(s, 1));
         acc[i][2 * p] = _mm256_fmadd_ps(s0, _mm256_permutevar8x32_ps(d[i], _mm256_set1_epi32(4 * p)), acc[i][2 * p]);
@@ -251,14 +252,22 @@ void tail_rows(int64_t nb, const X* x, const Y* const* y, int64_t b0, float* out
     }
     b = 4;
   }
+  // The last 0..3 blocks go into acc[0] one after the other, decoded in twos
+  // (the last one with itself).
   float tail_min[N] = {};
-  for (; b < nb; ++b) {
-    const float dx = _cvtsh_ss(x[b].d);
+  for (; b < nb; b += 2) {
+    const int64_t b1 = b + 1 < nb ? b + 1 : b;
+    const PairQuants q = pair_quants(x + b, x + b1);
+    const float dx0 = _cvtsh_ss(x[b].d), dx1 = _cvtsh_ss(x[b1].d);
     for (int i = 0; i < N; ++i) {
-      const Y& yb = y[i][b0 + b];
-      const __m256i s = avx2_blocks::block_isum(x[b], yb);
-      acc[i][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dx * _cvtsh_ss(yb.d)), acc[i][0]);
-      if constexpr (kHasMin) tail_min[i] += _cvtsh_ss(x[b].m) * _cvtsh_ss(yb.s);
+      const Y& y0 = y[i][b0 + b];
+      const Y& y1 = y[i][b0 + b1];
+      const __m512i s = pair_dot(x, q, pair_act(&y0, &y1));
+      acc[i][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm512_castsi512_si256(s)), _mm256_set1_ps(dx0 * _cvtsh_ss(y0.d)), acc[i][0]);
+      if constexpr (kHasMin) tail_min[i] += _cvtsh_ss(x[b].m) * _cvtsh_ss(y0.s);
+      if (b1 == b) continue;
+      acc[i][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm512_extracti64x4_epi64(s, 1)), _mm256_set1_ps(dx1 * _cvtsh_ss(y1.d)), acc[i][0]);
+      if constexpr (kHasMin) tail_min[i] += _cvtsh_ss(x[b1].m) * _cvtsh_ss(y1.s);
     }
   }
   for (int i = 0; i < N; ++i) {
@@ -303,10 +312,10 @@ void dot_rows_n(int64_t n, const void* vx, const void* act, size_t stride, float
     }
 #pragma GCC unroll 4
     for (int p = 0; p < 4; ++p) {
-      const PairQuants q = pair_quants(x + b + 2 * p);
+      const PairQuants q = pair_quants(x + b + 2 * p, x + b + 2 * p + 1);
       const __m512i spread = _mm512_load_si512(kSpread[p]);
       for (int i = 0; i < N; ++i) {
-        const __m512i s = pair_dot(x, q, pair_act(y[i] + b + 2 * p));
+        const __m512i s = pair_dot(x, q, pair_act(y[i] + b + 2 * p, y[i] + b + 2 * p + 1));
         acc[i][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(spread, d[i]), acc[i][p]);
       }
     }
