@@ -48,19 +48,23 @@ void matmul(const MatmulKernels& kern, ThreadPool& pool, const WeightMatrix& w, 
   pool.parallel_for(w.n_rows, tile, [&](int64_t b, int64_t e) {
     for (int64_t i0 = 0; i0 < m; i0 += kActBlock) {
       const int64_t i1 = std::min(m, i0 + kActBlock);
-      for (int64_t r = b; r < e; ++r) {
-        const uint8_t* wr = wdata + size_t(r) * w.row_stride;
-        if (!kern.dot4) {
-          for (int64_t i = i0; i < i1; ++i) y[i * y_stride + r] = kern.dot(w.k, wr, qx + size_t(i) * act_row);
-          continue;
-        }
-        // Each weight block decoded once for kDot4Rows activation rows.
+      if (kern.dot4) {
+        // Each weight block decoded once for kDot4Rows activation rows, which
+        // stay in L1 while the tile's weight rows pass.
         for (int64_t i = i0; i < i1; i += kDot4Rows) {
           const int na = int(std::min<int64_t>(kDot4Rows, i1 - i));
-          float out[kDot4Rows];
-          kern.dot4(w.k, wr, qx + size_t(i) * act_row, act_row, na, out);
-          for (int j = 0; j < na; ++j) y[(i + j) * y_stride + r] = out[j];
+          const uint8_t* xa = qx + size_t(i) * act_row;
+          for (int64_t r = b; r < e; ++r) {
+            float out[kDot4Rows];
+            kern.dot4(w.k, wdata + size_t(r) * w.row_stride, xa, act_row, na, out);
+            for (int j = 0; j < na; ++j) y[(i + j) * y_stride + r] = out[j];
+          }
         }
+        continue;
+      }
+      for (int64_t r = b; r < e; ++r) {
+        const uint8_t* wr = wdata + size_t(r) * w.row_stride;
+        for (int64_t i = i0; i < i1; ++i) y[i * y_stride + r] = kern.dot(w.k, wr, qx + size_t(i) * act_row);
       }
     }
   });

@@ -163,6 +163,45 @@ inline __m512i pair_dot(const block_q8_0*, const PairQuants& q, __m512i y) {
 #endif
 }
 
+// The N-row kernels decode a pair once for all rows. With VNNI the offset
+// types take it off on the weight side, so a row costs one dpbusd: sum w * y =
+// corr + sum (y + 128) * w with w = q - offset (signed), corr = -128 * sum w
+// per lane; the lanes are the same exact sums pair_dot gives.
+struct RowWeights {
+  PairQuants q;
+  __m512i w, corr;
+};
+template <class X>
+inline constexpr int kOffset = 0;  // 0: no signed form (pair_dot per row)
+template <>
+inline constexpr int kOffset<block_q4_0> = 8;
+template <>
+inline constexpr int kOffset<block_q5_0> = 16;
+template <>
+inline constexpr int kOffset<block_q8_0> = -1;  // already signed
+
+template <class X>
+inline RowWeights row_weights(const X* a, const X* b) {
+  RowWeights r{pair_quants(a, b), _mm512_setzero_si512(), _mm512_setzero_si512()};
+#if EMBER_AVX512_VNNI
+  if constexpr (kOffset<X> != 0) {
+    r.w = kOffset<X> > 0 ? _mm512_sub_epi8(r.q.q, _mm512_set1_epi8(int8_t(kOffset<X>)))
+                         : _mm512_xor_si512(r.q.q, _mm512_set1_epi8(int8_t(0x80)));  // q8_0: undo pair_quants' bias
+    r.corr = _mm512_sub_epi32(_mm512_setzero_si512(), dot_u8s8(_mm512_set1_epi8(int8_t(0x80)), r.w));
+  }
+#endif
+  return r;
+}
+
+template <class X>
+inline __m512i row_dot(const X* x, const RowWeights& r, __m512i y) {
+#if EMBER_AVX512_VNNI
+  if constexpr (kOffset<X> != 0)
+    return _mm512_dpbusd_epi32(r.corr, _mm512_xor_si512(y, _mm512_set1_epi8(int8_t(0x80))), r.w);
+#endif
+  return pair_dot(x, r.q, y);
+}
+
 template <class Y>
 inline __m512i pair_act(const Y* a, const Y* b) { return load_2x256(a->qs, b->qs); }
 
@@ -241,9 +280,9 @@ void tail_rows(int64_t nb, const X* x, const Y* const* y, int64_t b0, float* out
     }
 #pragma GCC unroll 2
     for (int p = 0; p < 2; ++p) {
-      const PairQuants q = pair_quants(x + 2 * p, x + 2 * p + 1);
+      const RowWeights q = row_weights(x + 2 * p, x + 2 * p + 1);
       for (int i = 0; i < N; ++i) {
-        const __m512i s = pair_dot(x, q, pair_act(y[i] + b0 + 2 * p, y[i] + b0 + 2 * p + 1));
+        const __m512i s = row_dot(x, q, pair_act(y[i] + b0 + 2 * p, y[i] + b0 + 2 * p + 1));
         const __m256 s0 = _mm256_cvtepi32_ps(_mm512_castsi512_si256(s));
         const __m256 s1 = _mm256_cvtepi32_ps(_mm512_extracti64x4_epi64(s, 1));
         acc[i][2 * p] = _mm256_fmadd_ps(s0, _mm256_permutevar8x32_ps(d[i], _mm256_set1_epi32(4 * p)), acc[i][2 * p]);
@@ -257,12 +296,12 @@ void tail_rows(int64_t nb, const X* x, const Y* const* y, int64_t b0, float* out
   float tail_min[N] = {};
   for (; b < nb; b += 2) {
     const int64_t b1 = b + 1 < nb ? b + 1 : b;
-    const PairQuants q = pair_quants(x + b, x + b1);
+    const RowWeights q = row_weights(x + b, x + b1);
     const float dx0 = _cvtsh_ss(x[b].d), dx1 = _cvtsh_ss(x[b1].d);
     for (int i = 0; i < N; ++i) {
       const Y& y0 = y[i][b0 + b];
       const Y& y1 = y[i][b0 + b1];
-      const __m512i s = pair_dot(x, q, pair_act(&y0, &y1));
+      const __m512i s = row_dot(x, q, pair_act(&y0, &y1));
       acc[i][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm512_castsi512_si256(s)), _mm256_set1_ps(dx0 * _cvtsh_ss(y0.d)), acc[i][0]);
       if constexpr (kHasMin) tail_min[i] += _cvtsh_ss(x[b].m) * _cvtsh_ss(y0.s);
       if (b1 == b) continue;
@@ -312,10 +351,10 @@ void dot_rows_n(int64_t n, const void* vx, const void* act, size_t stride, float
     }
 #pragma GCC unroll 4
     for (int p = 0; p < 4; ++p) {
-      const PairQuants q = pair_quants(x + b + 2 * p, x + b + 2 * p + 1);
+      const RowWeights q = row_weights(x + b + 2 * p, x + b + 2 * p + 1);
       const __m512i spread = _mm512_load_si512(kSpread[p]);
       for (int i = 0; i < N; ++i) {
-        const __m512i s = pair_dot(x, q, pair_act(y[i] + b + 2 * p, y[i] + b + 2 * p + 1));
+        const __m512i s = row_dot(x, q, pair_act(y[i] + b + 2 * p, y[i] + b + 2 * p + 1));
         acc[i][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(spread, d[i]), acc[i][p]);
       }
     }
