@@ -32,6 +32,7 @@ EMBER_KERNEL_SET(neon);        // src/kernels/arm/
 #define EMBER_DOT4_SET(isa)                                                               \
   std::span<const Dot4Kernel> dot4_kernels_legacy_##isa();  /* q4_1 q8_0 */              \
   std::span<const Dot4Kernel> dot4_kernels_kquants_##isa() /* q4_K q6_K */
+std::span<const Dot4Kernel> dot4_kernels_kquants_avx2();  /* q4_K q6_K */
 EMBER_DOT4_SET(avx512);
 EMBER_DOT4_SET(avx512vnni);
 #undef EMBER_DOT4_SET

@@ -12,6 +12,7 @@
 
 #include "kernels/kernel_sets.h"
 #include "kernels/x86/exact_sum.h"
+#include "kernels/x86/exact_sum4.h"
 #include "quant/blocks.h"
 
 namespace ember::kernels {
@@ -260,7 +261,102 @@ float vec_dot_q2_K_q8_K(int64_t n, const void* vx, const void* vy) {
   return exact_x86::sum_blocks_with_mins(x, y, n / QK_K, block);
 }
 
+// --- one weight row against up to 4 activation rows (VecDot4Fn) -------------
+// Each weight block is decoded once (into registers or a spill slot that is
+// read as a memory operand) and multiplied with every row's q8_K block by the
+// same integer ops as the one-row dots; the float side is exact_sum4.h's, so
+// each result equals the one-row dot's bit for bit.
+
+template <int N>
+void q4_K_rows(int64_t n, const void* vx, const void* act, size_t stride, float* out) {
+  const auto* x = static_cast<const block_q4_K*>(vx);
+  const exact_x86::ActRows<N> a(act, stride);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const auto block = [&](int64_t b) {
+    const __m256i r = _mm256_broadcastsi128_si256(unpack_scales_k4(x[b].scales));
+    // Chunk c: quants of sub-blocks 2c (lo) and 2c+1 (hi), and their scales.
+    __m256i lo[4], hi[4], slo[4], shi[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      const __m256i qq = load256(x[b].qs + 32 * c);
+      lo[c] = _mm256_and_si256(qq, m4);
+      hi[c] = _mm256_and_si256(_mm256_srli_epi16(qq, 4), m4);
+      slo[c] = _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c)]));
+      shi[c] = _mm256_shuffle_epi8(r, ctl(kPickByte.ctl[k4_sc(2 * c + 1)]));
+    }
+    return [=](const block_q8_K& yb) {
+      const int8_t* q8 = yb.qs;
+      __m256i sum0 = _mm256_setzero_si256(), sum1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) {
+        sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_maddubs_epi16(lo[c], load256(q8 + 64 * c)), slo[c]));
+        sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_maddubs_epi16(hi[c], load256(q8 + 64 * c + 32)), shi[c]));
+      }
+      return exact_x86::MinSums{_mm256_add_epi32(sum0, sum1), k4_min_dot(r, yb.bsums)};
+    };
+  };
+  exact_x86::sum_blocks_with_mins_rows(x, a, n / QK_K, block, out);
+}
+
+template <int N>
+void q6_K_rows(int64_t n, const void* vx, const void* act, size_t stride, float* out) {
+  const auto* x = static_cast<const block_q6_K*>(vx);
+  const exact_x86::ActRows<N> a(act, stride);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i m2 = _mm256_set1_epi8(0x30);
+  const auto block = [&](int64_t b) {
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+    // Group g of half h (32 elements): quants g8[4h + g], scales s8[4h + g]; see vec_dot_q6_K_q8_K.
+    __m256i g8[8], s8[8];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = x[b].ql + 64 * h;
+      const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+      const __m256i qh = load256(x[b].qh + 32 * h);
+      const __m256i s = half_scales(sc8, h);
+      g8[4 * h] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2));
+      g8[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2));
+      g8[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m2));
+      g8[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                      _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g) s8[4 * h + g] = pair_scales(s, g);
+    }
+    return [=](const block_q8_K& yb) {
+      __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(load256(yb.bsums), sc16), 5));
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k)
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_maddubs_epi16(g8[k], load256(yb.qs + 32 * k)), s8[k]));
+      return isum;
+    };
+  };
+  exact_x86::sum_blocks_rows(x, a, n / QK_K, block, out);
+}
+
+// n_act 1 is the one-row dot itself.
+template <VecDotFn Dot, void (*Rows2)(int64_t, const void*, const void*, size_t, float*),
+          void (*Rows3)(int64_t, const void*, const void*, size_t, float*),
+          void (*Rows4)(int64_t, const void*, const void*, size_t, float*)>
+void dot_4x(int64_t n, const void* w, const void* act, size_t stride, int n_act, float* out) {
+  switch (n_act) {
+    case 1: out[0] = Dot(n, w, act); return;
+    case 2: Rows2(n, w, act, stride, out); return;
+    case 3: Rows3(n, w, act, stride, out); return;
+    case 4: Rows4(n, w, act, stride, out); return;
+    default: return;
+  }
+}
+
 }  // namespace
+
+std::span<const Dot4Kernel> dot4_kernels_kquants_avx2() {
+  static constexpr Dot4Kernel k[] = {
+      {"vec_dot_4x_q4_K_q8_K__avx2", DType::Q4_K, Isa::Avx2, dot_4x<vec_dot_q4_K_q8_K, q4_K_rows<2>, q4_K_rows<3>, q4_K_rows<4>>},
+      {"vec_dot_4x_q6_K_q8_K__avx2", DType::Q6_K, Isa::Avx2, dot_4x<vec_dot_q6_K_q8_K, q6_K_rows<2>, q6_K_rows<3>, q6_K_rows<4>>},
+  };
+  return k;
+}
 
 std::span<const DotKernel> dot_kernels_kquants_avx2() {
   static constexpr DotKernel k[] = {
