@@ -38,6 +38,7 @@ KernelLists build_lists() {
   EMBER_APPEND_SET(avx2);
   EMBER_APPEND_SET(avx512);
   EMBER_APPEND_SET(avx512vnni);
+  append(l.dot4, dot4_kernels_legacy_avx2());
   append(l.dot4, dot4_kernels_kquants_avx2());
   append(l.dot4, dot4_kernels_legacy_avx512());
   append(l.dot4, dot4_kernels_kquants_avx512());

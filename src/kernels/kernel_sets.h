@@ -30,9 +30,9 @@ EMBER_KERNEL_SET(neon);        // src/kernels/arm/
 // The 4-activation-row dots (Dot4Kernel); only some ISAs and types have them.
 #if defined(__x86_64__) || defined(_M_X64)
 #define EMBER_DOT4_SET(isa)                                                               \
-  std::span<const Dot4Kernel> dot4_kernels_legacy_##isa();  /* q4_1 q8_0 */              \
+  std::span<const Dot4Kernel> dot4_kernels_legacy_##isa();  /* q4_0 q4_1 q5_0 q5_1 q8_0 */ \
   std::span<const Dot4Kernel> dot4_kernels_kquants_##isa() /* q4_K q6_K */
-std::span<const Dot4Kernel> dot4_kernels_kquants_avx2();  /* q4_K q6_K */
+EMBER_DOT4_SET(avx2);
 EMBER_DOT4_SET(avx512);
 EMBER_DOT4_SET(avx512vnni);
 #undef EMBER_DOT4_SET
