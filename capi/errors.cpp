@@ -31,6 +31,7 @@ ember_status status_of(ErrorKind kind) noexcept {
     case ErrorKind::Io: return EMBER_ERR_IO;
     case ErrorKind::Unsupported: return EMBER_ERR_UNSUPPORTED;
     case ErrorKind::Internal: return EMBER_ERR_INTERNAL;
+    case ErrorKind::Cancelled: return EMBER_ERR_CANCELLED;
   }
   return EMBER_ERR_INTERNAL;
 }

@@ -194,6 +194,13 @@ TEST_CASE("model: on_progress runs from 0 to 1, and returning false cancels the 
   CHECK(err.find("[model]") != std::string::npos);
   CHECK(err.find("cancelled") != std::string::npos);
   CHECK(calls == 3);
+  calls = 0;
+  try {
+    Model::load(kTiny + "Q8_0.gguf", p);
+    FAIL("a cancelled load returned");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Cancelled);
+  }
 }
 
 TEST_CASE("model: vocab_only loads the tokenizer and no weights; a session refuses it") {

@@ -13,6 +13,7 @@ enum class ErrorKind {
   Io,               // the OS refused (open, mmap, read)
   Unsupported,      // valid input that ember cannot handle (yet)
   Internal,
+  Cancelled,        // a callback of the caller's asked to stop (e.g. ModelParams::on_progress)
 };
 
 /// The one exception type libember throws for anything input can cause.

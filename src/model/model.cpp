@@ -27,7 +27,7 @@ constexpr int kMaxDefaultThreads = 8;
 
 void report(const ModelParams& p, float progress, const std::string& path) {
   if (p.on_progress && !p.on_progress(progress))
-    throw Error(ErrorKind::InvalidArgument, "[model] " + path + ": loading cancelled by on_progress");
+    throw Error(ErrorKind::Cancelled, "[model] " + path + ": loading cancelled by on_progress");
 }
 
 std::string human_count(uint64_t n) {

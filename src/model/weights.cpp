@@ -121,7 +121,7 @@ Weights load_weights(const gguf::File& f, const ModelConfig& c, const ArchInfo& 
     L.ffn_up = ld.linear(p + "ffn_up", c.n_embd, c.n_ff);
     L.ffn_down = ld.linear(p + "ffn_down", c.n_ff, c.n_embd);
     if (progress && !progress(il + 1, c.n_layer))
-      throw Error(ErrorKind::InvalidArgument, "[model] " + f.path() + ": loading cancelled by on_progress");
+      throw Error(ErrorKind::Cancelled, "[model] " + f.path() + ": loading cancelled by on_progress");
   }
 
   w.output_norm = ld.norm("output_norm.weight", c.n_embd);
