@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ember.h"
+#include "ember/chat.h"
 #include "ember/error.h"
 #include "ember/generate.h"
 #include "ember/model.h"
@@ -61,6 +62,9 @@ ember_status guard(const char* fn, F&& body) noexcept {
     return fail(EMBER_ERR_INTERNAL, fn, {});
   }
 }
+
+/// "[fn] ", the prefix of every message an entry point writes.
+inline std::string where(const char* fn) { return std::string("[") + fn + "] "; }
 
 /// Throws Error(InvalidArgument, "[fn] name is NULL") when p is null.
 inline void require(const void* p, const char* fn, const char* name) {
@@ -110,6 +114,10 @@ ember_status write_text(std::string_view text, char* buf, size_t buf_size, size_
 /// Copies tokens into a caller buffer, or BUFFER_TOO_SMALL; *out_n set either way.
 ember_status write_tokens(const std::vector<int32_t>& tokens, ember_token* buf, size_t max, size_t* out_n,
                           const char* fn);
+
+/// The caller's {role, content} messages (n > 0 needs a non-NULL array and
+/// non-NULL strings; throws naming the field).
+std::vector<ChatMessage> to_messages(const ember_chat_message* messages, size_t n, const char* fn);
 
 /// The C++ model behind a handle (after a NULL check).
 const Model& model_of(const ember_model* m, const char* fn);

@@ -12,11 +12,18 @@ using namespace ember::capi;
 
 namespace {
 
+// A special token's text as the vocabulary stores it ("<s>"), "" when there is none.
+std::string token_text_or_empty(const Tokenizer& tok, int32_t id) { return id >= 0 ? tok.token_text(id) : ""; }
+
+}  // namespace
+
+namespace ember::capi {
+
 std::vector<ChatMessage> to_messages(const ember_chat_message* messages, size_t n, const char* fn) {
   if (n > 0) require(messages, fn, "messages");
   std::vector<ChatMessage> out(n);
   for (size_t i = 0; i < n; ++i) {
-    const std::string at = std::string("[") + fn + "] messages[" + std::to_string(i) + "].";
+    const std::string at = where(fn) + "messages[" + std::to_string(i) + "].";
     if (!messages[i].role) throw Error(ErrorKind::InvalidArgument, at + "role is NULL");
     if (!messages[i].content) throw Error(ErrorKind::InvalidArgument, at + "content is NULL");
     out[i].role = messages[i].role;
@@ -25,10 +32,7 @@ std::vector<ChatMessage> to_messages(const ember_chat_message* messages, size_t 
   return out;
 }
 
-// A special token's text as the vocabulary stores it ("<s>"), "" when there is none.
-std::string token_text_or_empty(const Tokenizer& tok, int32_t id) { return id >= 0 ? tok.token_text(id) : ""; }
-
-}  // namespace
+}  // namespace ember::capi
 
 extern "C" {
 

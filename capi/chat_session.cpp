@@ -19,8 +19,6 @@ struct ember_chat {
 
 namespace {
 
-std::string where(const char* fn) { return std::string("[") + fn + "] "; }
-
 ember_chat& chat_of(ember_chat* c, const char* fn) {
   require(c, fn, "chat");
   return *c;
@@ -28,19 +26,6 @@ ember_chat& chat_of(ember_chat* c, const char* fn) {
 const ember_chat& chat_of(const ember_chat* c, const char* fn) {
   require(c, fn, "chat");
   return *c;
-}
-
-std::vector<ChatMessage> plain_messages(const ember_chat_message* messages, size_t n, const char* fn) {
-  if (n > 0) require(messages, fn, "messages");
-  std::vector<ChatMessage> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const std::string at = where(fn) + "messages[" + std::to_string(i) + "].";
-    if (!messages[i].role) throw Error(ErrorKind::InvalidArgument, at + "role is NULL");
-    if (!messages[i].content) throw Error(ErrorKind::InvalidArgument, at + "content is NULL");
-    out[i].role = messages[i].role;
-    out[i].content = messages[i].content;
-  }
-  return out;
 }
 
 ember_status run_chat(ember_chat* chat, const std::vector<ChatMessage>& messages, const char* tools_json,
@@ -119,7 +104,7 @@ EMBER_API ember_status ember_chat_generate(ember_chat* chat, const ember_chat_me
                                            const ember_generate_params* params, ember_generate_stats* stats) {
   const char* fn = "ember_chat_generate";
   return guard(fn, [&]() -> ember_status {
-    return run_chat(chat, plain_messages(messages, n_messages, fn), nullptr, params, stats, fn);
+    return run_chat(chat, to_messages(messages, n_messages, fn), nullptr, params, stats, fn);
   });
 }
 

@@ -47,7 +47,6 @@ int32_t stop_code(StopReason r) {
   return EMBER_STOP_CANCELLED;
 }
 
-std::string where(const char* fn) { return std::string("[") + fn + "] "; }
 
 GenerateParams to_cpp(const ember_generate_params& p, ember_session& h, const char* fn) {
   GenerateParams g;

@@ -41,7 +41,6 @@ const ember_session& session_of(const ember_session* s, const char* fn) {
   return *s;
 }
 
-std::string where(const char* fn) { return std::string("[") + fn + "] "; }
 
 }  // namespace
 
