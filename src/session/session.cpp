@@ -89,6 +89,8 @@ struct Session::State {
     while (!v.empty() && v.back() < 0) v.pop_back();
   }
 
+  void run(const Batch& batch, model::Output output);
+
   void check_seq(int s, const char* what) const {
     if (s < 0 || s >= params.n_seq_max)
       throw Error(ErrorKind::InvalidArgument, std::string("[session] ") + what + ": seq id " + std::to_string(s) +
@@ -115,8 +117,11 @@ int Session::n_vocab() const noexcept { return s_->w.config.n_vocab; }
 int Session::n_outputs() const noexcept { return s_->n_outputs; }
 size_t Session::kv_bytes() const noexcept { return s_->kv.bytes(); }
 
-void Session::decode(const Batch& batch) {
-  State& s = *s_;
+// Checks every entry, then runs the batch in chunks of n_batch tokens. The
+// kept rows (logits, or hidden states with Output::Hidden) go to s.logits in
+// batch order. A failing chunk leaves no half-written cells behind.
+void Session::State::run(const Batch& batch, model::Output output) {
+  State& s = *this;
   s.n_outputs = 0;
   if (batch.empty()) throw Error(ErrorKind::InvalidArgument, "[session] empty batch");
   const int n_vocab = s.w.config.n_vocab;
@@ -136,9 +141,10 @@ void Session::decode(const Batch& batch) {
     s.check_seq(e.seq_id, ("batch entry " + std::to_string(i)).c_str());
     n_out += e.logits ? 1 : 0;
   }
-  if (s.logits.size() < size_t(n_out) * size_t(n_vocab)) s.logits.resize(size_t(n_out) * size_t(n_vocab));
+  const size_t row = output == model::Output::Hidden ? size_t(s.w.config.n_embd) : size_t(n_vocab);
+  if (s.logits.size() < size_t(n_out) * row) s.logits.resize(size_t(n_out) * row);
 
-  model::ForwardContext ctx{s.w, s.kt, s.pool, s.kv, s.ws};
+  model::ForwardContext ctx{s.w, s.kt, s.pool, s.kv, s.ws, output};
   int out_done = 0;
   for (size_t b = 0; b < batch.size(); b += size_t(s.params.n_batch)) {
     const size_t e = std::min(batch.size(), b + size_t(s.params.n_batch));
@@ -157,7 +163,7 @@ void Session::decode(const Batch& batch) {
     for (size_t i = 0; i < s.token.size(); ++i) s.kv.set_used(s.seq[i], s.pos[i], true);
     const model::Ubatch ub{int(s.token.size()), s.token.data(), s.pos.data(), s.seq.data(), s.want.data()};
     try {
-      s.w.arch->forward(ctx, ub, s.logits.data() + size_t(out_done) * size_t(n_vocab));
+      s.w.arch->forward(ctx, ub, s.logits.data() + size_t(out_done) * row);
     } catch (...) {
       for (size_t i = 0; i < s.token.size(); ++i) s.kv.set_used(s.seq[i], s.pos[i], false);
       throw;
@@ -165,46 +171,25 @@ void Session::decode(const Batch& batch) {
     for (size_t i = 0; i < s.token.size(); ++i) s.set_cell_token(s.seq[i], s.pos[i], s.token[i]);
     out_done += chunk_out;
   }
-  s.n_outputs = n_out;
+  // Hidden rows are not logits: Session::logits() must not hand them out.
+  if (output == model::Output::Logits) s.n_outputs = n_out;
 }
+
+void Session::decode(const Batch& batch) { s_->run(batch, model::Output::Logits); }
 
 std::vector<float> Session::embed(std::span<const int32_t> tokens, bool normalize) {
   State& s = *s_;
-  const ModelConfig& c = s.w.config;
-  const int64_t n_embd = c.n_embd;
+  const size_t n_embd = size_t(s.w.config.n_embd);
   if (tokens.empty()) throw Error(ErrorKind::InvalidArgument, "[session] embed: no tokens");
   if (tokens.size() > size_t(s.params.n_ctx))
     throw Error(ErrorKind::InvalidArgument, "[session] embed: " + std::to_string(tokens.size()) +
                                                 " tokens do not fit the context size " + std::to_string(s.params.n_ctx));
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
-      throw Error(ErrorKind::InvalidArgument, "[session] embed: token " + std::to_string(i) + " (id " +
-                                                  std::to_string(tokens[i]) + ") is out of range (n_vocab " +
-                                                  std::to_string(c.n_vocab) + ")");
-  // Every token is an output row here, and the rows are n_embd wide, not n_vocab.
-  const size_t rows = size_t(std::min<int64_t>(s.params.n_batch, int64_t(tokens.size())));
-  if (s.logits.size() < rows * size_t(n_embd)) s.logits.resize(rows * size_t(n_embd));
-  s.n_outputs = 0;
+  Batch batch = Batch::from_tokens(tokens);
+  for (BatchEntry& e : batch.entries) e.logits = true;  // every token's hidden state is pooled
 
   kv_remove(0);
-  model::ForwardContext ctx{s.w, s.kt, s.pool, s.kv, s.ws, model::Output::Hidden};
-  std::vector<double> sum(size_t(n_embd), 0.0);
   try {
-    for (size_t b = 0; b < tokens.size(); b += size_t(s.params.n_batch)) {
-      const size_t e = std::min(tokens.size(), b + size_t(s.params.n_batch));
-      s.token.assign(tokens.begin() + std::ptrdiff_t(b), tokens.begin() + std::ptrdiff_t(e));
-      s.pos.clear();
-      for (size_t i = b; i < e; ++i) s.pos.push_back(int32_t(i));
-      s.seq.assign(e - b, 0);
-      s.want.assign(e - b, 1);
-      for (int32_t p : s.pos) s.kv.set_used(0, p, true);
-      const model::Ubatch ub{int(e - b), s.token.data(), s.pos.data(), s.seq.data(), s.want.data()};
-      s.w.arch->forward(ctx, ub, s.logits.data());
-      for (size_t r = 0; r < e - b; ++r) {
-        const float* row = s.logits.data() + r * size_t(n_embd);
-        for (int64_t j = 0; j < n_embd; ++j) sum[size_t(j)] += row[j];
-      }
-    }
+    s.run(batch, model::Output::Hidden);
   } catch (...) {
     kv_remove(0);
     throw;
@@ -212,15 +197,19 @@ std::vector<float> Session::embed(std::span<const int32_t> tokens, bool normaliz
   kv_remove(0);
 
   // Mean pooling in double, then (optionally) unit length, as OpenAI's embeddings are.
-  std::vector<float> out(static_cast<size_t>(n_embd));
+  std::vector<double> mean(n_embd, 0.0);
+  for (size_t r = 0; r < tokens.size(); ++r) {
+    const float* row = s.logits.data() + r * n_embd;
+    for (size_t j = 0; j < n_embd; ++j) mean[j] += row[j];
+  }
   double norm2 = 0;
-  for (size_t j = 0; j < out.size(); ++j) {
-    const double v = sum[j] / double(tokens.size());
-    sum[j] = v;
+  for (double& v : mean) {
+    v /= double(tokens.size());
     norm2 += v * v;
   }
   const double scale = normalize && norm2 > 0 ? 1.0 / std::sqrt(norm2) : 1.0;
-  for (size_t j = 0; j < out.size(); ++j) out[j] = float(sum[j] * scale);
+  std::vector<float> out(n_embd);
+  for (size_t j = 0; j < n_embd; ++j) out[j] = float(mean[j] * scale);
   return out;
 }
 
