@@ -44,6 +44,11 @@ struct ForwardContext {
   Output output = Output::Logits;
 };
 
+/// The end of every forward pass over its m kept rows x: the final norm
+/// (output_norm) into out with Output::Hidden; otherwise into the workspace,
+/// then the output matrix into out. Returns true when out holds logits.
+bool output_head(ForwardContext& ctx, const float* x, int64_t m, float* out);
+
 /// llama, qwen2, qwen3: pre-norm blocks of GQA attention (optional q/k/v biases,
 /// optional per-head QK RMSNorm) and a SwiGLU feed-forward.
 /// Writes the logits (n_vocab floats each; with Output::Hidden the normed

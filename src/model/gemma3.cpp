@@ -115,13 +115,7 @@ void forward_gemma3(ForwardContext& ctx, const Ubatch& ub, float* logits) {
     parallel_elements(pool, m * n_embd, [&](int64_t b, int64_t e) { ops.add(x + b, x + b, h + b, e - b); });
   }
 
-  if (ctx.output == Output::Hidden) {
-    rms_norm_rows(ops, pool, x, logits, m, n_embd, n_embd, W.output_norm, c.norm_eps);
-    return;
-  }
-  rms_norm_rows(ops, pool, x, h, m, n_embd, n_embd, W.output_norm, c.norm_eps);
-  linear(kt, pool, ws.mm, W.output, h, m, logits);
-  if (c.final_logit_softcap > 0.0f) {
+  if (output_head(ctx, x, m, logits) && c.final_logit_softcap > 0.0f) {
     const float cap = c.final_logit_softcap;
     parallel_elements(pool, m * n_vocab, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) logits[i] = cap * std::tanh(logits[i] / cap);

@@ -5,6 +5,7 @@
 
 #include "ember/error.h"
 #include "model/blocks.h"
+#include "model/forward.h"
 
 namespace ember::model {
 namespace {
@@ -67,6 +68,19 @@ void linear_group(const kernels::KernelTable& kt, ThreadPool& pool, kernels::Mat
     }
   });
   for (const LinearTarget& t : targets) add_bias(kt, *t.l, 1, t.y);
+}
+
+bool output_head(ForwardContext& ctx, const float* x, int64_t m, float* out) {
+  const ModelConfig& c = ctx.w.config;
+  const kernels::FloatOps& ops = *ctx.kt.ops;
+  if (ctx.output == Output::Hidden) {
+    rms_norm_rows(ops, ctx.pool, x, out, m, c.n_embd, c.n_embd, ctx.w.output_norm, c.norm_eps);
+    return false;
+  }
+  float* h = ctx.ws.h.data();
+  rms_norm_rows(ops, ctx.pool, x, h, m, c.n_embd, c.n_embd, ctx.w.output_norm, c.norm_eps);
+  linear(ctx.kt, ctx.pool, ctx.ws.mm, ctx.w.output, h, m, out);
+  return true;
 }
 
 }  // namespace ember::model
